@@ -1,0 +1,224 @@
+"""Per-unit measures summed up the unit tree in SQL.
+
+Every function here returns one row per unit in the subtree of ``root`` (villages,
+townships and the county alike): the database pre-aggregates the event rows per village,
+then joins the closure table and sums per ancestor, so a parent's figures are by
+construction the sums of its children's.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select
+
+from queries.period import Period
+from queries.schema import (
+    births,
+    deaths,
+    migrant_services,
+    migrants,
+    population,
+    prepregnancy_checks,
+    reported,
+    unit_ancestors,
+    units,
+)
+
+UNIT_FRAME_COLUMNS = ["code", "name", "level", "parent_code", "depth"]
+
+
+def subtree(root: str) -> Select:
+    """Codes of ``root`` and every unit below it."""
+    return select(unit_ancestors.c.unit_code).where(unit_ancestors.c.ancestor_code == root)
+
+
+def unit_tree(conn: Connection, root: str) -> pd.DataFrame:
+    """Units in the subtree of ``root`` with their depth below it, parents before children."""
+    stmt = (
+        select(units.c.code, units.c.name, units.c.level, units.c.parent_code, unit_ancestors.c.depth)
+        .join(unit_ancestors, unit_ancestors.c.unit_code == units.c.code)
+        .where(unit_ancestors.c.ancestor_code == root)
+        .order_by(unit_ancestors.c.depth, units.c.code)
+    )
+    return pd.DataFrame(conn.execute(stmt).all(), columns=UNIT_FRAME_COLUMNS)
+
+
+def ancestors(conn: Connection, code: str) -> pd.DataFrame:
+    """The unit and its ancestors, nearest first."""
+    stmt = (
+        select(units.c.code, units.c.name, units.c.level, units.c.parent_code, unit_ancestors.c.depth)
+        .join(unit_ancestors, unit_ancestors.c.ancestor_code == units.c.code)
+        .where(unit_ancestors.c.unit_code == code)
+        .order_by(unit_ancestors.c.depth)
+    )
+    return pd.DataFrame(conn.execute(stmt).all(), columns=UNIT_FRAME_COLUMNS)
+
+
+def _roll_up(conn: Connection, per_unit, columns: list[str], root: str) -> pd.DataFrame:
+    """Sum the per-village subquery's ``columns`` onto every ancestor within ``root``."""
+    a = unit_ancestors
+    stmt = (
+        select(a.c.ancestor_code.label("code"), *[func.sum(per_unit.c[c]).label(c) for c in columns])
+        .join(per_unit, per_unit.c.unit_code == a.c.unit_code)
+        .where(a.c.ancestor_code.in_(subtree(root)))
+        .group_by(a.c.ancestor_code)
+    )
+    frame = pd.DataFrame(conn.execute(stmt).all(), columns=["code", *columns])
+    return frame.set_index("code").astype(float)
+
+
+def _in_period(column, period: Period):
+    return column.between(period.start, period.as_of)
+
+
+def birth_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
+    flag = births.c.registered if basis == "registered" else births.c.resident
+    one = literal(1)
+    per_unit = (
+        select(
+            births.c.unit_code,
+            func.count().label("births"),
+            func.sum(case((births.c.sex == "M", one), else_=0)).label("male_births"),
+            func.sum(case((births.c.sex == "F", one), else_=0)).label("female_births"),
+            func.sum(births.c.in_policy).label("in_policy_births"),
+        )
+        .where(_in_period(births.c.birth_date, period), flag == 1, births.c.unit_code.in_(subtree(root)))
+        .group_by(births.c.unit_code)
+        .subquery()
+    )
+    cols = ["births", "male_births", "female_births", "in_policy_births"]
+    return _roll_up(conn, per_unit, cols, root)
+
+
+def death_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
+    flag = deaths.c.registered if basis == "registered" else deaths.c.resident
+    per_unit = (
+        select(deaths.c.unit_code, func.count().label("deaths"))
+        .where(_in_period(deaths.c.death_date, period), flag == 1, deaths.c.unit_code.in_(subtree(root)))
+        .group_by(deaths.c.unit_code)
+        .subquery()
+    )
+    return _roll_up(conn, per_unit, ["deaths"], root)
+
+
+def population_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
+    """Average population, year-end population and eligible couples per unit.
+
+    Average population is the mean of the two year-ends when both exist, else the end of
+    the year; a year not yet closed (no row for Y) falls back to the end of Y−1, so the
+    current year's rates have a denominator. Each village chooses its own rule before the
+    sums, so a parent's denominator is the sum of its children's.
+    """
+    col = population.c.registered_population if basis == "registered" else population.c.resident_population
+    y = period.year
+    cur = func.sum(case((population.c.year == y, col)))
+    prev = func.sum(case((population.c.year == y - 1, col)))
+    elig_cur = func.sum(case((population.c.year == y, population.c.eligible_couples)))
+    elig_prev = func.sum(case((population.c.year == y - 1, population.c.eligible_couples)))
+    years = (
+        select(
+            population.c.unit_code,
+            cur.label("cur"),
+            prev.label("prev"),
+            elig_cur.label("elig_cur"),
+            elig_prev.label("elig_prev"),
+        )
+        .where(population.c.year.in_([y - 1, y]), population.c.unit_code.in_(subtree(root)))
+        .group_by(population.c.unit_code)
+        .subquery()
+    )
+    avg = case(
+        (and_(years.c.cur.is_not(None), years.c.prev.is_not(None)), (years.c.cur + years.c.prev) / 2.0),
+        else_=func.coalesce(years.c.cur, years.c.prev),
+    )
+    per_unit = select(
+        years.c.unit_code,
+        avg.label("avg_population"),
+        func.coalesce(years.c.cur, years.c.prev).label("population"),
+        func.coalesce(years.c.elig_cur, years.c.elig_prev).label("eligible_couples"),
+    ).subquery()
+    return _roll_up(conn, per_unit, ["avg_population", "population", "eligible_couples"], root)
+
+
+def check_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    """Distinct couples checked per village in the period; a parent sums its villages."""
+    pc = prepregnancy_checks
+    pairs = (
+        select(pc.c.unit_code, pc.c.couple_id)
+        .where(_in_period(pc.c.check_date, period), pc.c.unit_code.in_(subtree(root)))
+        .distinct()
+        .subquery()
+    )
+    per_unit = (
+        select(pairs.c.unit_code, func.count().label("checked_couples")).group_by(pairs.c.unit_code).subquery()
+    )
+    return _roll_up(conn, per_unit, ["checked_couples"], root)
+
+
+def _present(period: Period):
+    return and_(
+        migrants.c.arrival_date <= period.as_of,
+        or_(migrants.c.departure_date.is_(None), migrants.c.departure_date >= period.start),
+    )
+
+
+def migrant_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    served = (
+        select(migrant_services.c.migrant_id)
+        .where(_in_period(migrant_services.c.service_date, period))
+        .distinct()
+        .subquery()
+    )
+    is_in = migrants.c.direction == "in"
+    per_unit = (
+        select(
+            migrants.c.unit_code,
+            func.sum(case((is_in, 1), else_=0)).label("inflow_present"),
+            func.sum(case((and_(is_in, served.c.migrant_id.is_not(None)), 1), else_=0)).label("inflow_served"),
+            func.sum(case((migrants.c.direction == "out", 1), else_=0)).label("outflow_present"),
+        )
+        .outerjoin(served, served.c.migrant_id == migrants.c.migrant_id)
+        .where(_present(period), migrants.c.unit_code.in_(subtree(root)))
+        .group_by(migrants.c.unit_code)
+        .subquery()
+    )
+    return _roll_up(conn, per_unit, ["inflow_present", "inflow_served", "outflow_present"], root)
+
+
+def reported_measures(conn: Connection, root: str, year: int) -> pd.DataFrame:
+    """Reported numerators and denominators, one pair of columns per indicator code."""
+    a = unit_ancestors
+    stmt = (
+        select(
+            a.c.ancestor_code.label("code"),
+            reported.c.indicator,
+            func.sum(reported.c.numerator),
+            func.sum(reported.c.denominator),
+        )
+        .join(reported, reported.c.unit_code == a.c.unit_code)
+        .where(reported.c.year == year, a.c.ancestor_code.in_(subtree(root)))
+        .group_by(a.c.ancestor_code, reported.c.indicator)
+    )
+    long = pd.DataFrame(conn.execute(stmt).all(), columns=["code", "indicator", "num", "den"])
+    if long.empty:
+        return pd.DataFrame(index=pd.Index([], name="code"))
+    wide = long.pivot(index="code", columns="indicator", values=["num", "den"])
+    wide.columns = [f"rep_{part}_{ind}" for part, ind in wide.columns]
+    return wide.astype(float)
+
+
+def all_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
+    """Every measure for every unit in the subtree; a unit with no rows gets zeros."""
+    tree = unit_tree(conn, root)
+    frames = [
+        birth_measures(conn, root, period, basis),
+        death_measures(conn, root, period, basis),
+        population_measures(conn, root, period, basis),
+        check_measures(conn, root, period),
+        migrant_measures(conn, root, period),
+        reported_measures(conn, root, period.year),
+    ]
+    out = pd.DataFrame(index=pd.Index(tree["code"], name="code"))
+    for frame in frames:
+        out = out.join(frame, how="left")
+    return out.fillna(0.0)

@@ -1,0 +1,59 @@
+"""The reporting period: calendar year Y from 1 January through an as-of date."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    as_of: date
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, 12, 31)
+
+    @property
+    def days_in_year(self) -> int:
+        return 366 if calendar.isleap(self.year) else 365
+
+    @property
+    def year_fraction(self) -> float:
+        return ((self.as_of - self.start).days + 1) / self.days_in_year
+
+    @property
+    def is_full_year(self) -> bool:
+        return self.as_of == self.end
+
+    def previous_year(self) -> Period:
+        """The same stretch of last year (29 Feb falls back to 28 Feb)."""
+        y = self.year - 1
+        day = min(self.as_of.day, calendar.monthrange(y, self.as_of.month)[1])
+        return Period(y, date(y, self.as_of.month, day))
+
+
+def make_period(year: int, as_of: date | str | None = None) -> Period:
+    if not 1900 <= int(year) <= 2200:
+        raise PeriodError(f"year {year} is out of range")
+    year = int(year)
+    if as_of is None:
+        return Period(year, date(year, 12, 31))
+    if isinstance(as_of, str):
+        try:
+            as_of = date.fromisoformat(as_of)
+        except ValueError:
+            raise PeriodError(f"as-of date {as_of!r} is not a YYYY-MM-DD date") from None
+    if as_of.year != year:
+        raise PeriodError(f"as-of date {as_of.isoformat()} is not in the year {year}")
+    return Period(year, as_of)

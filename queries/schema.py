@@ -1,0 +1,150 @@
+"""The population database: one SQLAlchemy Core schema for SQLite and PostgreSQL.
+
+Event tables carry the village or community they belong to; every roll-up goes through
+``unit_ancestors`` (a closure table rebuilt on each import of units), so a township's or
+the county's numbers are one GROUP BY in SQL whatever the depth of the tree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+LEVELS = ("county", "township", "village", "community")
+DATA_LEVELS = ("village", "community")
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_code", String(32), nullable=True, index=True),
+)
+
+# (ancestor, unit, depth): every unit is its own ancestor at depth 0.
+unit_ancestors = Table(
+    "unit_ancestors",
+    metadata,
+    Column("ancestor_code", String(32), primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    Column("depth", SmallInteger, nullable=False),
+    Index("ix_unit_ancestors_unit", "unit_code", "ancestor_code"),
+)
+
+population = Table(
+    "population",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), primary_key=True),
+    Column("registered_population", Integer, nullable=False),
+    Column("resident_population", Integer, nullable=False),
+    Column("women_15_49", Integer, nullable=False),
+    Column("married_women_15_49", Integer, nullable=False),
+    Column("eligible_couples", Integer, nullable=False),
+)
+
+births = Table(
+    "births",
+    metadata,
+    Column("birth_id", String(64), primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("birth_order", SmallInteger, nullable=False),
+    Column("in_policy", SmallInteger, nullable=False),
+    Column("registered", SmallInteger, nullable=False),
+    Column("resident", SmallInteger, nullable=False),
+    Index("ix_births_date_unit", "birth_date", "unit_code"),
+)
+
+deaths = Table(
+    "deaths",
+    metadata,
+    Column("death_id", String(64), primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), nullable=False),
+    Column("death_date", Date, nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("age", SmallInteger, nullable=False),
+    Column("registered", SmallInteger, nullable=False),
+    Column("resident", SmallInteger, nullable=False),
+    Index("ix_deaths_date_unit", "death_date", "unit_code"),
+)
+
+prepregnancy_checks = Table(
+    "prepregnancy_checks",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), nullable=False),
+    Column("couple_id", String(64), nullable=False),
+    Column("check_date", Date, nullable=False),
+    Column("risk", String(8), nullable=True),
+    Index("ix_checks_date_unit", "check_date", "unit_code", "couple_id"),
+)
+
+migrants = Table(
+    "migrants",
+    metadata,
+    Column("migrant_id", String(64), primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("arrival_date", Date, nullable=False),
+    Column("departure_date", Date, nullable=True),
+    Index("ix_migrants_unit", "unit_code", "direction"),
+)
+
+migrant_services = Table(
+    "migrant_services",
+    metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("migrant_id", String(64), ForeignKey("migrants.migrant_id"), nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("service", String(16), nullable=False),
+    Index("ix_services_migrant_date", "migrant_id", "service_date"),
+    Index("ix_services_date", "service_date"),
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), primary_key=True),
+    Column("indicator", String(48), primary_key=True),
+    Column("target", Float, nullable=False),
+)
+
+reported = Table(
+    "reported",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("unit_code", String(32), ForeignKey("units.code"), primary_key=True),
+    Column("indicator", String(48), primary_key=True),
+    Column("numerator", Float, nullable=False),
+    Column("denominator", Float, nullable=False),
+)
+
+# Import order: a table is written after those it refers to.
+DATA_TABLES = (
+    units,
+    population,
+    births,
+    deaths,
+    prepregnancy_checks,
+    migrants,
+    migrant_services,
+    targets,
+    reported,
+)
