@@ -125,9 +125,7 @@ def compute(
 
     tg = effective_targets(conn, root, period.year, tree)
     long = long.merge(tg, on=["unit_code", "indicator"], how="left")
-    long = long.merge(
-        tree.rename(columns={"code": "unit_code"}), on="unit_code", how="left"
-    )
+    long = long.merge(tree.rename(columns={"code": "unit_code"}), on="unit_code", how="left")
     long = _status(long, period)
     order = {c.code: i for i, c in enumerate(chosen)}
     long = long.sort_values(
@@ -170,30 +168,31 @@ def _values(ind: registry.Indicator, measures: pd.DataFrame) -> pd.DataFrame:
 
 
 def _status(long: pd.DataFrame, period: Period) -> pd.DataFrame:
-    better = long["indicator"].map(lambda c: registry.BY_CODE[c].better)
-    kind = long["indicator"].map(lambda c: registry.BY_CODE[c].kind)
-    value, target = long["value"], long["target"]
-    met = np.where(better == "lower", value <= target, value >= target)
-    long["status"] = np.select(
-        [value.isna(), target.isna(), met], ["no_data", "no_target", "met"], default="not_met"
-    )
+    spec = long["indicator"].map(registry.BY_CODE)
+    lower_is_better = spec.map(lambda i: i.better == "lower").to_numpy(bool)
+    is_count = spec.map(lambda i: i.kind == "count").to_numpy(bool)
+    value, target = long["value"].to_numpy(float), long["target"].to_numpy(float)
+    has_value, has_target = ~np.isnan(value), ~np.isnan(target)
+    both = has_value & has_target
+    met = np.zeros(len(long), dtype=bool)
+    met[both] = np.where(lower_is_better[both], value[both] <= target[both], value[both] >= target[both])
+    long["status"] = np.select([~has_value, ~has_target, met], ["no_data", "no_target", "met"], "not_met")
 
-    is_count = (kind == "count") & target.notna()
-    long["expected"] = np.where(is_count, target * period.year_fraction, np.nan)
-    long["pace"] = np.select(
-        [~is_count | value.isna(), value < long["expected"]], [None, "behind"], default="on_track"
-    )
-    long.loc[~is_count | value.isna(), "pace"] = None
+    # Pace is for count targets only: a unit below target × year fraction is behind.
+    paced = is_count & both
+    expected = np.where(is_count & has_target, target * period.year_fraction, np.nan)
+    long["expected"] = expected
+    long["pace"] = pd.Series(np.where(value < expected, "behind", "on_track"), index=long.index).where(paced)
 
-    sr = long["indicator"] == "sex_ratio_at_birth"
+    sr = (long["indicator"] == "sex_ratio_at_birth").to_numpy()
     lo, hi, verdict = sex_ratio_verdict(
-        long.loc[sr, "numerator"].to_numpy(),
-        long.loc[sr, "denominator"].to_numpy(),
-        long.loc[sr, "target"].to_numpy(),
+        long.loc[sr, "numerator"].to_numpy(float),
+        long.loc[sr, "denominator"].to_numpy(float),
+        target[sr],
     )
     long["ci_low"] = np.nan
     long["ci_high"] = np.nan
-    long["verdict"] = None
+    long["verdict"] = pd.Series(None, index=long.index, dtype=object)
     long.loc[sr, "ci_low"] = lo
     long.loc[sr, "ci_high"] = hi
     long.loc[sr, "verdict"] = verdict

@@ -150,7 +150,9 @@ def check_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
         .subquery()
     )
     per_unit = (
-        select(pairs.c.unit_code, func.count().label("checked_couples")).group_by(pairs.c.unit_code).subquery()
+        select(pairs.c.unit_code, func.count().label("checked_couples"))
+        .group_by(pairs.c.unit_code)
+        .subquery()
     )
     return _roll_up(conn, per_unit, ["checked_couples"], root)
 
@@ -174,7 +176,9 @@ def migrant_measures(conn: Connection, root: str, period: Period) -> pd.DataFram
         select(
             migrants.c.unit_code,
             func.sum(case((is_in, 1), else_=0)).label("inflow_present"),
-            func.sum(case((and_(is_in, served.c.migrant_id.is_not(None)), 1), else_=0)).label("inflow_served"),
+            func.sum(case((and_(is_in, served.c.migrant_id.is_not(None)), 1), else_=0)).label(
+                "inflow_served"
+            ),
             func.sum(case((migrants.c.direction == "out", 1), else_=0)).label("outflow_present"),
         )
         .outerjoin(served, served.c.migrant_id == migrants.c.migrant_id)

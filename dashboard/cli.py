@@ -1,0 +1,149 @@
+"""``python -m dashboard import|indicators|demo``: the pages' numbers for scripts.
+
+Every failure ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from datetime import date
+
+from dashboard.settings import database_url, describe, open_engine
+
+CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status"]
+
+
+class CliError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="import a folder of CSV files or an .xlsx workbook")
+    imp.add_argument("path")
+    imp.add_argument("--db", help="database URL (default: the embedded database)")
+
+    ind = sub.add_parser("indicators", help="print every indicator for a unit and every unit below it")
+    ind.add_argument("--year", type=int, required=True)
+    ind.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD within the year (default 31 Dec)")
+    ind.add_argument("--basis", choices=["registered", "resident"], default="registered")
+    ind.add_argument("--unit", help="unit code (default: the county)")
+    ind.add_argument("--db")
+    ind.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    demo = sub.add_parser("demo", help="build the demo county into a database (and optionally CSV files)")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--until", help="last day with events, YYYY-MM-DD (default today)")
+    demo.add_argument("--villages", type=int, default=388)
+    demo.add_argument("--communities", type=int, default=12)
+    demo.add_argument("--townships", type=int, default=15)
+    demo.add_argument("--years", type=int, default=5)
+    demo.add_argument("--scale", type=float, default=1.0, help="multiplies population and events")
+    demo.add_argument("--db")
+    demo.add_argument("--csv", help="also write the interchange CSV files to this folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its one-line usage error
+        return int(exc.code or 0)
+    try:
+        return {"import": _import, "indicators": _indicators, "demo": _demo}[args.command](args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        text = str(exc).strip().splitlines()
+        print(f"error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+        return 1
+
+
+def _import(args) -> int:
+    from queries.importer import ImportFailed, import_path
+
+    engine = open_engine(args.db, build_demo=False)
+    try:
+        report = import_path(engine, args.path)
+    except ImportFailed as exc:
+        for err in exc.errors[1:]:
+            print(f"  {err}", file=sys.stderr)
+        raise CliError(str(exc)) from None
+    print(report.summary())
+    return 0
+
+
+def _indicators(args) -> int:
+    from queries.indicators import UnknownUnit, compute, county_code
+    from queries.period import PeriodError, make_period
+
+    try:
+        period = make_period(args.year, args.as_of)
+    except PeriodError as exc:
+        raise CliError(str(exc)) from None
+    engine = open_engine(args.db)
+    with engine.connect() as conn:
+        try:
+            root = args.unit or county_code(conn)
+            table = compute(conn, root, period, args.basis)
+        except UnknownUnit as exc:
+            raise CliError(str(exc)) from None
+    rows = [{c: _cell(c, row[c]) for c in CLI_COLUMNS} for row in table.to_dict("records")]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=CLI_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+    return 0
+
+
+def _cell(column: str, value):
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    if column in ("numerator", "denominator", "target", "value") and isinstance(value, float):
+        if value.is_integer() and column != "value":
+            return int(value)
+        return round(value, 6)
+    return value
+
+
+def _demo(args) -> int:
+    from queries.demo import build_demo, create_demo, write_csv
+
+    until = None
+    if args.until:
+        try:
+            until = date.fromisoformat(args.until)
+        except ValueError:
+            raise CliError(f"--until {args.until!r} is not a YYYY-MM-DD date") from None
+    kwargs = dict(
+        seed=args.seed,
+        until=until,
+        villages=args.villages,
+        communities=args.communities,
+        townships=args.townships,
+        years=args.years,
+        scale=args.scale,
+    )
+    url = args.db or database_url()
+    engine = open_engine(url, build_demo=False)
+    if args.csv:
+        from pathlib import Path
+
+        frames = build_demo(**kwargs)
+        write_csv(frames, Path(args.csv))
+        print(f"wrote the demo files to {args.csv}")
+    report = create_demo(engine, **kwargs)
+    print(f"demo county written to {describe(url)}: {report.summary()}")
+    return 0
