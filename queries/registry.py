@@ -253,3 +253,39 @@ def get(code: str) -> Indicator:
         return BY_CODE[code]
     except KeyError:
         raise KeyError(f"unknown indicator code {code!r}; known: {', '.join(CODES)}") from None
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str
+    name_zh: str
+    name_en: str
+    symbol: str  # read without colour: colour-blind readers and black-and-white print
+    colour: str  # Okabe–Ito-style blue/orange, safe for the common colour blindnesses
+    background: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def label(self, lang: str = "zh") -> str:
+        return f"{self.symbol} {self.name(lang)}"
+
+
+STATUS: dict[str, Status] = {
+    "met": Status("met", "达标", "Met", "✔", "#0072B2", "#D6E9F5"),
+    "not_met": Status("not_met", "未达标", "Not met", "✘", "#D55E00", "#F9DCC8"),
+    "no_target": Status("no_target", "无目标", "No target", "○", "#6B6B6B", "#EEEEEE"),
+    "no_data": Status("no_data", "无数据", "No data", "—", "#9A9A9A", "#F6F6F6"),
+}
+
+PACE: dict[str, Status] = {
+    "behind": Status("behind", "进度滞后", "Behind pace", "▼", "#D55E00", "#F9DCC8"),
+    "on_track": Status("on_track", "进度正常", "On pace", "▲", "#0072B2", "#D6E9F5"),
+}
+
+VERDICT: dict[str, Status] = {
+    "high": Status("high", "显著偏高", "Significantly high", "▲", "#D55E00", "#F9DCC8"),
+    "low": Status("low", "显著偏低", "Significantly low", "▼", "#CC79A7", "#F3DDEA"),
+    "chance": Status("chance", "在随机波动范围内", "Within chance", "≈", "#6B6B6B", "#EEEEEE"),
+    "no_data": Status("no_data", "无数据", "No data", "—", "#9A9A9A", "#F6F6F6"),
+}

@@ -1,0 +1,26 @@
+"""Entry point: the shared sidebar, then the pages."""
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts only dashboard/ on the path; the packages live beside it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.filters import remember, sidebar  # noqa: E402
+from dashboard.i18n import t  # noqa: E402
+
+st.set_page_config(page_title="人口计生目标监测", page_icon="📊", layout="wide")
+filters = remember(sidebar())
+lang = filters.lang
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title=t("page_overview", lang), icon="🏠", default=True),
+        st.Page(PAGES / "scorecard.py", title=t("page_scorecard", lang), icon="📋", url_path="scorecard"),
+        st.Page(PAGES / "checks.py", title=t("page_checks", lang), icon="🩺", url_path="checks"),
+        st.Page(PAGES / "migrants.py", title=t("page_migrants", lang), icon="🚶", url_path="migrants"),
+        st.Page(PAGES / "unit_detail.py", title=t("page_detail", lang), icon="🔎", url_path="unit"),
+    ]
+).run()

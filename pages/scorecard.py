@@ -1,0 +1,68 @@
+"""目标考核 Scorecard: every township (or every village of the chosen township) against
+every indicator, sortable, filterable, downloadable; a click opens the unit's detail."""
+
+import streamlit as st
+
+from dashboard import data, url_state
+from dashboard.exports import scorecard_export, to_csv, to_xlsx
+from dashboard.filters import current
+from dashboard.i18n import indicator_name, level_name, t
+from dashboard.widgets import focus_frame, legend, scorecard_styler
+from queries import registry, views
+
+f = current()
+lang = f.lang
+parent = f.township or f.county
+names = data.units(f.db).set_index("code")["name"]
+table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
+child_level = views.level_of_children(table, parent)
+st.title(f"{t('page_scorecard', lang)} · {names[parent]}")
+st.caption(
+    f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)}"
+    + (f" · {level_name(child_level, lang)}" if child_level else "")
+)
+
+url_state.follow("indicator", "", lambda v: v if v in registry.BY_CODE else None)
+c1, c2 = st.columns([3, 2])
+focus = c1.selectbox(
+    t("focus_indicator", lang),
+    ["", *registry.CODES],
+    key="indicator",
+    format_func=lambda c: indicator_name(c, lang) if c else t("all_indicators", lang),
+)
+only_failing = c2.toggle(t("only_failing", lang), key="failing")
+url_state.publish({"indicator": focus or None, "failing": "1" if only_failing else None})
+
+card = views.scorecard(table, parent)
+if card.empty:
+    st.info(t("no_data_unit", lang))
+    st.stop()
+if only_failing:
+    card = views.failing_only(card)
+codes = [focus] if focus else list(registry.CODES)
+
+legend(lang)
+shown = focus_frame(card, focus, lang) if focus else scorecard_styler(card, codes, lang)
+event = st.dataframe(
+    shown,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"scorecard-{parent}-{focus}-{only_failing}",
+    height=min(36 * (len(card) + 1) + 4, 760),
+)
+st.caption(t("click_row_hint", lang))
+if event.selection.rows:
+    picked = card.iloc[event.selection.rows[0]]["unit_code"]
+    st.switch_page("pages/unit_detail.py", query_params={"unit": picked})
+
+export = scorecard_export(card, codes, lang)
+stem = f"scorecard_{parent}_{f.year}_{f.as_of.isoformat()}"
+d1, d2, _ = st.columns([1, 1, 4])
+d1.download_button(t("download_csv", lang), to_csv(export), f"{stem}.csv", "text/csv")
+d2.download_button(
+    t("download_xlsx", lang),
+    to_xlsx(export, t("page_scorecard", lang)),
+    f"{stem}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)

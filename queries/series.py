@@ -1,0 +1,314 @@
+"""Time series and breakdowns the pages chart: months of a year, years of a unit, pooled years.
+
+Every function takes the connection and the ``root`` unit whose subtree it may see, lets
+the database do the grouping and summing (per village first, then up the closure table
+``unit_ancestors`` as ``queries.measures`` does), and returns a small aggregated
+DataFrame: a handful of rows per unit, never event rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, case, distinct, extract, func, literal, select
+
+from queries import registry
+from queries.indicators import check_unit, compute, effective_targets
+from queries.measures import birth_measures, migrant_measures, subtree, unit_tree
+from queries.period import Period, PeriodError, make_period
+from queries.schema import (
+    DATA_LEVELS,
+    LEVELS,
+    births,
+    migrant_services,
+    migrants,
+    prepregnancy_checks,
+    unit_ancestors,
+    units,
+)
+from queries.stats import sex_ratio_verdict
+
+MONTHS = tuple(range(1, 13))
+
+MONTHLY_CHECK_COLUMNS = ["unit_code", "month", "couples", "cumulative"]
+MONTHLY_BIRTH_COLUMNS = ["month", "births", "boys", "girls"]
+TREND_COLUMNS = ["year", "indicator", "value", "target", "status", "numerator", "denominator", "as_of"]
+MIGRANT_FLOW_COLUMNS = ["unit_code", "inflow_present", "inflow_served", "outflow_present", "coverage"]
+SERVICE_MIX_COLUMNS = ["service", "services", "migrants"]
+POOLED_SEX_RATIO_COLUMNS = [
+    "unit_code",
+    "boys",
+    "girls",
+    "births",
+    "value",
+    "target",
+    "ci_low",
+    "ci_high",
+    "verdict",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def level_names(level: str) -> tuple[str, ...]:
+    """The ``units.level`` values a level argument stands for.
+
+    ``"village"`` and ``"community"`` both mean the data units (villages and communities
+    alike), since they sit at the same place in the tree.
+    """
+    if level in DATA_LEVELS:
+        return DATA_LEVELS
+    if level in LEVELS:
+        return (level,)
+    raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+
+
+def level_units(conn: Connection, root: str, level: str) -> list[str]:
+    """Codes of the units of ``level`` within the subtree of ``root`` (root included), sorted."""
+    stmt = (
+        select(units.c.code)
+        .join(unit_ancestors, unit_ancestors.c.unit_code == units.c.code)
+        .where(unit_ancestors.c.ancestor_code == root, units.c.level.in_(level_names(level)))
+        .order_by(units.c.code)
+    )
+    return [row[0] for row in conn.execute(stmt).all()]
+
+
+def _check_basis(basis: str) -> None:
+    if basis not in registry.BASES:
+        raise ValueError(f"basis must be one of {', '.join(registry.BASES)}, not {basis!r}")
+
+
+def _year_range(year: int):
+    return date(int(year), 1, 1), date(int(year), 12, 31)
+
+
+# --------------------------------------------------------------------------- months
+
+
+def monthly_checks(conn: Connection, root: str, year: int, level: str | None = None) -> pd.DataFrame:
+    """Couples checked for the first time in ``year``, month by month, with the running sum.
+
+    A couple counts once per village, in the month of its first check of the year (a couple
+    checked in February and again in May counts in February), as the engine counts
+    distinct couples. The database finds each couple's first date and counts per village
+    and month, then sums the villages onto their ancestors through ``unit_ancestors``.
+
+    With ``level`` None the one unit is ``root``; otherwise every unit of ``level`` within
+    root ("township", or "village"/"community" for the data units). Every unit gets all
+    twelve months, zeros included. Columns: unit_code, month (1–12), couples, cumulative.
+    """
+    check_unit(conn, root, root)
+    pc = prepregnancy_checks
+    start, end = _year_range(year)
+    first = (
+        select(pc.c.unit_code, pc.c.couple_id, func.min(pc.c.check_date).label("first_date"))
+        .where(pc.c.check_date.between(start, end), pc.c.unit_code.in_(subtree(root)))
+        .group_by(pc.c.unit_code, pc.c.couple_id)
+        .subquery()
+    )
+    month = extract("month", first.c.first_date)
+    per_unit = (
+        select(first.c.unit_code, month.label("month"), func.count().label("couples"))
+        .group_by(first.c.unit_code, month)
+        .subquery()
+    )
+    a = unit_ancestors
+    if level is None:
+        wanted = [root]
+        which = a.c.ancestor_code == root
+    else:
+        wanted = level_units(conn, root, level)
+        which = a.c.ancestor_code.in_(
+            select(units.c.code)
+            .join(unit_ancestors, unit_ancestors.c.unit_code == units.c.code)
+            .where(unit_ancestors.c.ancestor_code == root, units.c.level.in_(level_names(level)))
+        )
+    stmt = (
+        select(a.c.ancestor_code, per_unit.c.month, func.sum(per_unit.c.couples))
+        .join(per_unit, per_unit.c.unit_code == a.c.unit_code)
+        .where(which)
+        .group_by(a.c.ancestor_code, per_unit.c.month)
+    )
+    found = pd.DataFrame(conn.execute(stmt).all(), columns=["unit_code", "month", "couples"])
+    found = found.astype({"month": int, "couples": int}) if not found.empty else found
+    grid = pd.MultiIndex.from_product([wanted, MONTHS], names=["unit_code", "month"])
+    out = found.set_index(["unit_code", "month"])["couples"].reindex(grid, fill_value=0).astype(int)
+    out = out.reset_index()
+    out["cumulative"] = out.groupby("unit_code")["couples"].cumsum().astype(int)
+    return out[MONTHLY_CHECK_COLUMNS]
+
+
+def monthly_births(conn: Connection, root: str, year: int, basis: str = "registered") -> pd.DataFrame:
+    """Births in root's subtree by month of ``year``: columns month (1–12), births, boys, girls.
+
+    Only births flagged for ``basis`` (registered or resident) count, as in the engine.
+    All twelve months are present, zeros included.
+    """
+    _check_basis(basis)
+    check_unit(conn, root, root)
+    flag = births.c.registered if basis == "registered" else births.c.resident
+    start, end = _year_range(year)
+    month = extract("month", births.c.birth_date)
+    one = literal(1)
+    stmt = (
+        select(
+            month.label("month"),
+            func.count(),
+            func.sum(case((births.c.sex == "M", one), else_=0)),
+            func.sum(case((births.c.sex == "F", one), else_=0)),
+        )
+        .where(births.c.birth_date.between(start, end), flag == 1, births.c.unit_code.in_(subtree(root)))
+        .group_by(month)
+    )
+    found = pd.DataFrame(conn.execute(stmt).all(), columns=MONTHLY_BIRTH_COLUMNS)
+    found["month"] = found["month"].astype(int)
+    out = found.set_index("month").reindex(list(MONTHS), fill_value=0).astype(int)
+    return out.reset_index()[MONTHLY_BIRTH_COLUMNS]
+
+
+births_by_month = monthly_births
+
+
+# --------------------------------------------------------------------------- years
+
+
+def _cut(year: int, month_day) -> Period:
+    if month_day is None:
+        return make_period(year)
+    month, day = (month_day.month, month_day.day) if isinstance(month_day, date) else month_day
+    day = min(int(day), calendar.monthrange(year, int(month))[1])  # 29 Feb → 28 Feb
+    return make_period(year, date(year, int(month), day))
+
+
+def trend(
+    conn: Connection,
+    root_unit: str,
+    years: list[int],
+    basis: str = "registered",
+    as_of_month_day: tuple[int, int] | date | None = None,
+) -> pd.DataFrame:
+    """The engine's indicators for ``root_unit`` itself (not its children), year by year.
+
+    Every year is a full calendar year except the latest one in ``years`` when
+    ``as_of_month_day`` is given (a (month, day) pair or a date, whose month and day are
+    used; 29 February becomes 28 in a common year): that open year runs from 1 January
+    through that day. Columns: year, indicator, value, target, status, numerator,
+    denominator, as_of — one row per year and indicator. The numbers are ``compute``'s.
+    """
+    rows = []
+    last = max(years) if years else None
+    for year in sorted(set(int(y) for y in years)):
+        period = _cut(year, as_of_month_day if year == last else None)
+        table = compute(conn, root_unit, period, basis)
+        own = table.loc[table["unit_code"] == root_unit].assign(year=year, as_of=period.as_of)
+        rows.append(own)
+    if not rows:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    return pd.concat(rows, ignore_index=True)[TREND_COLUMNS]
+
+
+# --------------------------------------------------------------------------- migrants
+
+
+def migrant_flows(conn: Connection, root: str, period: Period, level: str) -> pd.DataFrame:
+    """Inflow present and served, outflow present and service coverage (%) per unit of ``level``.
+
+    The engine's migrant measures (``queries.measures.migrant_measures``): present in the
+    period means arrived by ``as_of`` and not gone before 1 January; served means at least
+    one service dated in the period. Coverage is NaN (no data) where no inflow is present.
+    """
+    check_unit(conn, root, root)
+    codes = level_units(conn, root, level)
+    cols = ["inflow_present", "inflow_served", "outflow_present"]
+    m = migrant_measures(conn, root, period).reindex(index=codes, columns=cols).fillna(0.0)
+    present = m["inflow_present"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coverage = m["inflow_served"].where(present > 0) / present.where(present > 0) * 100.0
+    out = m.astype(int).assign(coverage=coverage.astype(float))
+    out.index.name = "unit_code"
+    return out.reset_index()[MIGRANT_FLOW_COLUMNS]
+
+
+def service_mix(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    """Services of each kind given in the period to migrants of root's subtree.
+
+    Columns: service, services (how many were given), migrants (distinct migrants who got
+    that kind at least once). Inflow and outflow migrants alike; most given first.
+    """
+    check_unit(conn, root, root)
+    ms = migrant_services
+    stmt = (
+        select(ms.c.service, func.count(), func.count(distinct(ms.c.migrant_id)))
+        .join(migrants, migrants.c.migrant_id == ms.c.migrant_id)
+        .where(
+            ms.c.service_date.between(period.start, period.as_of),
+            migrants.c.unit_code.in_(subtree(root)),
+        )
+        .group_by(ms.c.service)
+    )
+    out = pd.DataFrame(conn.execute(stmt).all(), columns=SERVICE_MIX_COLUMNS)
+    out = out.astype({"services": int, "migrants": int})
+    return out.sort_values(["services", "service"], ascending=[False, True]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- pooled years
+
+
+def sex_ratio_pooled(
+    conn: Connection,
+    root: str,
+    years: list[int],
+    basis: str,
+    level: str,
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """The sex ratio at birth per unit of ``level`` over several years pooled together.
+
+    Boys and girls are summed over 1 January of the first year through 31 December of the
+    last (or through ``as_of``, which must fall in the last year) — one date range, so the
+    years are taken as the span from the earliest to the latest. The value, the 95 %
+    interval and the verdict are ``queries.stats.sex_ratio_verdict`` on the pooled counts,
+    against the unit's effective (own or inherited) target of the last year.
+    Columns: unit_code, boys, girls, births, value, target, ci_low, ci_high, verdict.
+    """
+    _check_basis(basis)
+    check_unit(conn, root, root)
+    if not years:
+        raise ValueError("years is empty: give at least one year to pool")
+    first, last = min(int(y) for y in years), max(int(y) for y in years)
+    if as_of is not None and as_of.year != last:
+        raise PeriodError(f"as-of date {as_of.isoformat()} is not in the year {last}")
+    # birth_measures reads only the span start … as_of of the period it is given.
+    span = Period(first, as_of if as_of is not None else date(last, 12, 31))
+    codes = level_units(conn, root, level)
+    cols = ["births", "male_births", "female_births"]
+    m = birth_measures(conn, root, span, basis).reindex(index=codes, columns=cols).fillna(0.0)
+
+    tg = effective_targets(conn, root, last, unit_tree(conn, root))
+    tg = tg.loc[tg["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")["target"]
+    target = tg.reindex(codes).astype(float).to_numpy()
+
+    boys = m["male_births"].to_numpy(float)
+    girls = m["female_births"].to_numpy(float)
+    lo, hi, verdict = sex_ratio_verdict(boys, girls, target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(girls > 0, boys / np.where(girls > 0, girls, 1.0) * 100.0, np.nan)
+    return pd.DataFrame(
+        {
+            "unit_code": codes,
+            "boys": boys.astype(int),
+            "girls": girls.astype(int),
+            "births": m["births"].to_numpy(float).astype(int),
+            "value": value,
+            "target": target,
+            "ci_low": np.asarray(lo, dtype=float),
+            "ci_high": np.asarray(hi, dtype=float),
+            "verdict": np.asarray(verdict, dtype=object),
+        },
+        columns=POOLED_SEX_RATIO_COLUMNS,
+    )
