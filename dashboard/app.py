@@ -21,6 +21,9 @@ st.navigation(
         st.Page(PAGES / "scorecard.py", title=t("page_scorecard", lang), icon="📋", url_path="scorecard"),
         st.Page(PAGES / "checks.py", title=t("page_checks", lang), icon="🩺", url_path="checks"),
         st.Page(PAGES / "migrants.py", title=t("page_migrants", lang), icon="🚶", url_path="migrants"),
+        st.Page(PAGES / "map.py", title=t("page_map", lang), icon="🗺️", url_path="map"),
         st.Page(PAGES / "unit_detail.py", title=t("page_detail", lang), icon="🔎", url_path="unit"),
+        st.Page(PAGES / "assessment.py", title=t("page_assessment", lang), icon="🏅", url_path="assessment"),
+        st.Page(PAGES / "targets.py", title=t("page_targets", lang), icon="🎯", url_path="targets"),
     ]
 ).run()

@@ -1,4 +1,4 @@
-"""``python -m dashboard import|indicators|demo``: the pages' numbers for scripts.
+"""``python -m dashboard import|indicators|demo|report``: the pages' numbers for scripts.
 
 Every failure ends in one line on stderr and a non-zero exit, never a traceback.
 """
@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0, help="multiplies population and events")
     demo.add_argument("--db")
     demo.add_argument("--csv", help="also write the interchange CSV files to this folder")
+
+    rep = sub.add_parser("report", help="write the year-end assessment papers (考核_<year>.xlsx and .pdf)")
+    rep.add_argument("--year", type=int, required=True)
+    rep.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD within the year (default 31 Dec)")
+    rep.add_argument("--basis", choices=["registered", "resident"], default="registered")
+    rep.add_argument("--rules", help="assessment rules file (default config/assessment.toml)")
+    rep.add_argument("--db")
+    rep.add_argument("--out", required=True, help="folder to write the two files to")
     return p
 
 
@@ -56,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its one-line usage error
         return int(exc.code or 0)
     try:
-        return {"import": _import, "indicators": _indicators, "demo": _demo}[args.command](args)
+        commands = {"import": _import, "indicators": _indicators, "demo": _demo, "report": _report}
+        return commands[args.command](args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -146,4 +155,34 @@ def _demo(args) -> int:
         print(f"wrote the demo files to {args.csv}")
     report = create_demo(engine, **kwargs)
     print(f"demo county written to {describe(url)}: {report.summary()}")
+    return 0
+
+
+def _report(args) -> int:
+    from dashboard.papers import default_boundaries, write_papers
+    from queries.assessment import RulesError, load_rules
+    from queries.catalogue import years
+    from queries.indicators import UnknownUnit, county_code
+    from queries.period import PeriodError, make_period
+
+    try:
+        make_period(args.year, args.as_of)
+        rules = load_rules(args.rules)
+    except (PeriodError, RulesError) as exc:
+        raise CliError(str(exc)) from None
+    engine = open_engine(args.db)
+    with engine.connect() as conn:
+        try:
+            root = county_code(conn)
+        except UnknownUnit as exc:
+            raise CliError(str(exc)) from None
+        known = years(conn)
+        if args.year not in known:
+            raise CliError(
+                f"the database has no data for {args.year}; years with data: {', '.join(map(str, known))}"
+            )
+        boundaries, why = default_boundaries(conn)
+        paths = write_papers(conn, root, args.year, rules, args.out, args.basis, args.as_of, boundaries, why)
+    for path in paths:
+        print(path)
     return 0

@@ -76,3 +76,225 @@ def overview(db: str, root: str, year: int, as_of: date, basis: str) -> pd.DataF
 def record_count(db: str, root: str, year: int, as_of: date) -> int:
     with _engine(db).connect() as conn:
         return catalogue.record_count(conn, root, make_period(year, as_of))
+
+
+# --- pre-pregnancy checks and migrant services pages -------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def check_projection(db: str, root: str, year: int, as_of: date, level: str) -> pd.DataFrame:
+    """Year-end projection of the check task for each unit of ``level`` within ``root``."""
+    from queries.projection import project_checks
+
+    with _engine(db).connect() as conn:
+        return project_checks(conn, root, make_period(year, as_of), level)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def check_curves(db: str, root: str, year: int, as_of: date) -> pd.DataFrame:
+    """Cumulative couples checked by month: this year up to the as-of month, and last year."""
+    from queries.series import check_curves as curves
+
+    with _engine(db).connect() as conn:
+        return curves(conn, root, make_period(year, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def migrant_flows(db: str, root: str, year: int, as_of: date, level: str) -> pd.DataFrame:
+    """Inflow present and served, outflow present and coverage per unit of ``level``."""
+    from queries.series import migrant_flows as flows
+
+    with _engine(db).connect() as conn:
+        return flows(conn, root, make_period(year, as_of), level)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def service_mix(db: str, root: str, year: int, as_of: date) -> pd.DataFrame:
+    """Services given in the period to migrants of root's subtree, by kind."""
+    from queries.series import service_mix as mix
+
+    with _engine(db).connect() as conn:
+        return mix(conn, root, make_period(year, as_of))
+
+
+# --- map page -------------------------------------------------------------------------------
+
+
+def boundary_key(db: str) -> tuple[str, float, str | None]:
+    """(source, modification time, code column) of the boundaries for ``db``.
+
+    The source is the ``boundaries`` setting (a path, relative ones from the project
+    folder), else ``"demo"`` when the database holds the demo county, else ``""``.
+    """
+    from pathlib import Path
+
+    from dashboard.settings import setting
+    from queries.db import REPO_ROOT
+    from queries.demo import COUNTY_CODE, COUNTY_NAME
+
+    configured = setting("boundaries")
+    column = setting("boundary_code_column")
+    if configured:
+        path = Path(configured).expanduser()
+        path = path if path.is_absolute() else REPO_ROOT / path
+        try:
+            stamp = path.stat().st_mtime
+        except OSError:
+            stamp = 0.0
+        return str(path), stamp, column
+    frame = units(db)
+    root = frame[frame["parent_code"].isna()]
+    is_demo = len(root) and root["code"].iloc[0] == COUNTY_CODE and root["name"].iloc[0] == COUNTY_NAME
+    return ("demo" if is_demo else ""), 0.0, column
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _boundaries(db: str, source: str, stamp: float, column: str | None):
+    from geo.boundaries import join_units, load_boundaries
+    from geo.demo import demo_boundaries
+
+    table = units(db)
+    if source == "demo":
+        return join_units(demo_boundaries(table), table, code_column="code", source="demo")
+    return load_boundaries(source, table, column)
+
+
+def boundaries(db: str, lang: str = "zh"):
+    """(BoundaryJoin, "") or (None, a one-line message saying why there is no map)."""
+    from geo.boundaries import BoundaryError
+    from geo.demo import DemoBoundaryError
+
+    source, stamp, column = boundary_key(db)
+    if not source:
+        return None, t("mp_no_boundaries", lang)
+    try:
+        with st.spinner(t("mp_loading_boundaries", lang)):
+            return _boundaries(db, source, stamp, column), ""
+    except (BoundaryError, DemoBoundaryError) as exc:
+        return None, t("mp_bad_boundaries", lang, reason=str(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def map_geometries(db: str, source: str, stamp: float, column: str | None, level: str) -> dict[str, dict]:
+    """Unit code → simplified GeoJSON geometry of the units of ``level``, as sent to the browser."""
+    from geo.maps import geometries_json
+    from geo.simplify import simplify_coverage
+
+    shapes = _boundaries(db, source, stamp, column).level(level)
+    return geometries_json(shapes.set_geometry(list(simplify_coverage(shapes.geometry.to_numpy()))))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sex_ratio_pooled(
+    db: str, root: str, years: tuple[int, ...], basis: str, level: str, as_of: date
+) -> pd.DataFrame:
+    """The sex ratio of each unit of ``level`` over ``years`` pooled (through ``as_of``)."""
+    from queries.series import sex_ratio_pooled as pooled
+
+    with _engine(db).connect() as conn:
+        return pooled(conn, root, list(years), basis, level, as_of)
+
+
+# --------------------------------------------------------------------------- unit detail
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def trend(db: str, unit: str, years: tuple[int, ...], basis: str, as_of: date) -> pd.DataFrame:
+    """``queries.series.trend`` for ``unit``: full years, the last one cut at ``as_of``'s day."""
+    from queries import series
+
+    with _engine(db).connect() as conn:
+        return series.trend(conn, unit, list(years), basis, as_of_month_day=as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def births_by_month(db: str, unit: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
+    with _engine(db).connect() as conn:
+        return views.births_by_month(conn, unit, make_period(year, as_of), basis)
+
+
+# --- assessment and targets pages ---------------------------------------------------------------
+
+
+def rules_key() -> tuple[str, float]:
+    """(path, modification time) of the assessment rules: the ``assessment_rules`` setting
+    (POPDASH_ASSESSMENT_RULES; relative paths from the project folder), else config/assessment.toml."""
+    from pathlib import Path
+
+    from dashboard.settings import setting
+    from queries.assessment import DEFAULT_RULES_PATH
+    from queries.db import REPO_ROOT
+
+    configured = setting("assessment_rules")
+    path = Path(configured).expanduser() if configured else DEFAULT_RULES_PATH
+    path = path if path.is_absolute() else REPO_ROOT / path
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        stamp = 0.0
+    return str(path), stamp
+
+
+def rules_label(path: str) -> str:
+    """The rules file as the page names it: relative to the project when inside it."""
+    from pathlib import Path
+
+    from queries.db import REPO_ROOT
+
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return path
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def assessment_rules(path: str, stamp: float):
+    """The checked rules (``RulesError`` propagates, and is not cached)."""
+    from queries.assessment import load_rules
+
+    return load_rules(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def assessment(
+    db: str, root: str, year: int, as_of: date, basis: str, level: str, path: str, stamp: float
+) -> pd.DataFrame:
+    from queries.assessment import assess
+
+    rules = assessment_rules(path, stamp)
+    with _engine(db).connect() as conn:
+        return assess(conn, root, year, level, rules, basis=basis, as_of=as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def target_template(db: str, root: str, year: int) -> bytes:
+    from queries.targets_io import template_xlsx
+
+    with _engine(db).connect() as conn:
+        return template_xlsx(conn, root, year)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def target_fallbacks(db: str, root: str, year: int) -> dict[tuple[str, str], float | None]:
+    """(unit, indicator) → the target that applies without the unit's own (None if none)."""
+    from queries.targets_io import template_frame
+
+    with _engine(db).connect() as conn:
+        frame = template_frame(conn, root, year)
+    values = frame["留空时沿用"].astype(float)
+    return {
+        (u, c): (None if pd.isna(v) else float(v))
+        for u, c, v in zip(frame["单位代码"], frame["指标代码"], values, strict=True)
+    }
+
+
+def own_targets(db: str, root: str, year: int) -> pd.DataFrame:
+    from queries.targets_io import own_targets as own
+
+    with _engine(db).connect() as conn:
+        return own(conn, root, year)
+
+
+def targets_changed() -> None:
+    """After targets were saved or deleted: every cached number may depend on them."""
+    st.cache_data.clear()

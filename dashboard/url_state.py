@@ -24,7 +24,9 @@ def follow(key: str, default: Any, parse: Callable[[str], Any]) -> None:
     """
     written = st.session_state.setdefault(_WRITTEN, {})
     raw = st.query_params.get(key)
-    if raw is not None and written.get(key) != raw:
+    # A key missing from the session with a value in the URL is also taken: Streamlit drops
+    # widget state when st.switch_page cuts a run short, and the view comes in the URL.
+    if raw is not None and (written.get(key) != raw or key not in st.session_state):
         value = parse(raw)
         written[key] = raw
         if value is None:

@@ -119,3 +119,253 @@ def legend(lang: str) -> None:
         f"{verdict_label('chance', lang)} ≈</span>",
         unsafe_allow_html=True,
     )
+
+
+# --------------------------------------------------------------------------- unit detail
+
+
+def page_path(name: str) -> str:
+    """The absolute path of a page file, for st.switch_page / st.page_link (a relative path
+    is resolved against the entry script's folder, dashboard/, not the repository)."""
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "pages" / name)
+
+
+def view_params(f, **extra: str) -> dict[str, str]:
+    """The sidebar's filters ``f`` as the URL parameters the sidebar publishes, plus
+    ``extra``: what st.switch_page must carry, since Streamlit resets widget state (the
+    sidebar's too) when a page switch cuts a run short."""
+    params = {
+        "lang": None if f.lang == "zh" else f.lang,
+        "year": str(f.year),
+        "as_of": f.as_of.isoformat(),
+        "basis": None if f.basis == "registered" else f.basis,
+        "township": f.township,
+        "village": f.village,
+        **extra,
+    }
+    return {k: v for k, v in params.items() if v}
+
+
+def axis_title(code: str, lang: str) -> str:
+    """The indicator's name with its unit, for a chart axis."""
+    ind = registry.get(code)
+    unit = ind.unit_label(lang)
+    if not unit or unit.startswith("（"):
+        return f"{ind.name(lang)}{unit}"
+    return f"{ind.name(lang)}（{unit}）" if lang == "zh" else f"{ind.name(lang)} ({unit})"
+
+
+def _rank_text(rank, count, lang: str) -> str:
+    if rank is None or count is None or rank != rank or count != count:
+        return "—"
+    return t("detail_rank_value", lang, rank=int(rank), count=int(count))
+
+
+def _pace_css(pace) -> str:
+    s = registry.PACE.get(pace) if isinstance(pace, str) else None
+    return "" if s is None else f"background-color:{s.background};color:{s.colour}"
+
+
+def grid_height(rows: int) -> int:
+    """Pixels for a dataframe that shows ``rows`` rows and its header without scrolling."""
+    return 35 * (rows + 1) + 3
+
+
+def detail_styler(detail: pd.DataFrame, lang: str):
+    """The unit's indicators as text cells formatted by the registry, the status cell
+    coloured and marked with its symbol."""
+    shown = pd.DataFrame(
+        {
+            t("detail_indicator", lang): detail["indicator"].map(lambda c: indicator_name(c, lang)),
+            t("value", lang): [fmt(c, v) for c, v in zip(detail["indicator"], detail["value"], strict=True)],
+            t("target", lang): [
+                fmt(c, v) for c, v in zip(detail["indicator"], detail["target"], strict=True)
+            ],
+            t("detail_unit_of_measure", lang): detail["indicator"].map(
+                lambda c: registry.get(c).unit_label(lang)
+            ),
+            t("status", lang): detail["status"].map(lambda s: status_label(s, lang)),
+            t("pace", lang): detail["pace"].map(lambda p: pace_label(p, lang)),
+            t("detail_parent_value", lang): [
+                fmt(c, v) for c, v in zip(detail["indicator"], detail["parent_value"], strict=True)
+            ],
+            t("detail_peer_median", lang): [
+                fmt(c, v) for c, v in zip(detail["indicator"], detail["peer_median"], strict=True)
+            ],
+            t("detail_peer_rank", lang): [
+                _rank_text(r, n, lang) for r, n in zip(detail["peer_rank"], detail["peer_count"], strict=True)
+            ],
+        }
+    )
+    css = pd.DataFrame("", index=shown.index, columns=shown.columns)
+    css[t("status", lang)] = detail["status"].map(_cell_css).to_numpy()
+    css[t("pace", lang)] = detail["pace"].map(_pace_css).to_numpy()
+    return shown.style.apply(lambda _: css, axis=None)
+
+
+def _status_scale(lang: str):
+    import altair as alt
+
+    return alt.Scale(
+        domain=[s.label(lang) for s in registry.STATUS.values()],
+        range=[s.colour for s in registry.STATUS.values()],
+    )
+
+
+def trend_chart(trend: pd.DataFrame, code: str, lang: str):
+    """One indicator over the years: the value as a line with points coloured by status,
+    the target as hollow diamonds."""
+    import altair as alt
+
+    rows = trend.loc[trend["indicator"] == code]
+    data = pd.DataFrame(
+        {
+            "year": rows["year"].astype(str),
+            "value": rows["value"].astype(float),
+            "target": rows["target"].astype(float),
+            "value_text": [fmt(code, v) for v in rows["value"]],
+            "target_text": [fmt(code, v) for v in rows["target"]],
+            "status": rows["status"].map(lambda s: status_label(s, lang)),
+        }
+    )
+    y_title = axis_title(code, lang)
+    tooltip = [
+        alt.Tooltip("year:N", title=t("year", lang)),
+        alt.Tooltip("value_text:N", title=t("value", lang)),
+        alt.Tooltip("target_text:N", title=t("target", lang)),
+        alt.Tooltip("status:N", title=t("status", lang)),
+    ]
+    x = alt.X("year:O", title=t("year", lang), axis=alt.Axis(labelAngle=0))
+    base = alt.Chart(data)
+    line = base.mark_line(color="#0072B2").encode(
+        x=x, y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False))
+    )
+    points = base.mark_point(filled=True, size=90).encode(
+        x=x,
+        y="value:Q",
+        color=alt.Color("status:N", scale=_status_scale(lang), title=t("status", lang)),
+        tooltip=tooltip,
+    )
+    target = base.mark_point(shape="diamond", filled=False, size=110, color="#444", strokeWidth=2).encode(
+        x=x, y="target:Q", tooltip=tooltip
+    )
+    return (line + points + target).properties(height=280)
+
+
+def births_chart(frame: pd.DataFrame, lang: str):
+    """Births per month, this year's bars beside last year's."""
+    import altair as alt
+
+    data = frame.assign(year=frame["year"].astype(str))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=t("month", lang), axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("year:N"),
+            y=alt.Y("births:Q", title=t("births", lang)),
+            color=alt.Color("year:N", title=t("year", lang), scale=alt.Scale(range=["#B0B0B0", "#0072B2"])),
+            tooltip=[
+                alt.Tooltip("year:N", title=t("year", lang)),
+                alt.Tooltip("month:O", title=t("month", lang)),
+                alt.Tooltip("births:Q", title=t("births", lang)),
+                alt.Tooltip("boys:Q", title=t("boys", lang)),
+                alt.Tooltip("girls:Q", title=t("girls", lang)),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def sex_ratio_chart(rows: pd.DataFrame, lang: str):
+    """Each unit's sex ratio (a dot) with its 95 % interval (a bar) against the shaded
+    normal band 103–107 and the unit's target (a tick)."""
+    import altair as alt
+
+    from queries.stats import NORMAL_HIGH, NORMAL_LOW
+
+    code = "sex_ratio_at_birth"
+    labels = rows["name"].astype(str).tolist()
+    data = pd.DataFrame(
+        {
+            "unit": labels,
+            "value": rows["value"].astype(float).to_numpy(),
+            "ci_low": rows["ci_low"].astype(float).to_numpy(),
+            "ci_high": rows["ci_high"].astype(float).to_numpy(),
+            "target": rows["target"].astype(float).to_numpy(),
+            "value_text": [fmt(code, v) for v in rows["value"]],
+            "interval_text": [
+                f"{fmt(code, lo)}–{fmt(code, hi)}"
+                for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
+            ],
+            "verdict": rows["verdict"].map(lambda v: verdict_label(v, lang)).to_numpy(),
+        }
+    ).dropna(subset=["value"])
+    y = alt.Y("unit:N", title=None, sort=labels)
+    x_title = axis_title(code, lang)
+    tooltip = [
+        alt.Tooltip("unit:N", title=t("unit", lang)),
+        alt.Tooltip("value_text:N", title=t("value", lang)),
+        alt.Tooltip("interval_text:N", title=t("sex_ratio_interval", lang)),
+        alt.Tooltip("verdict:N", title=t("verdict", lang)),
+    ]
+    band = (
+        alt.Chart(
+            pd.DataFrame({"lo": [NORMAL_LOW], "hi": [NORMAL_HIGH], "label": [t("detail_normal_band", lang)]})
+        )
+        .mark_rect(color="#009E73", opacity=0.18)
+        .encode(
+            x=alt.X("lo:Q", title=x_title, scale=alt.Scale(zero=False)),
+            x2="hi:Q",
+            tooltip=alt.Tooltip("label:N", title=""),
+        )
+    )
+    base = alt.Chart(data)
+    bars = base.mark_rule(strokeWidth=3, color="#555").encode(
+        x="ci_low:Q", x2="ci_high:Q", y=y, tooltip=tooltip
+    )
+    dots = base.mark_point(filled=True, size=120).encode(
+        x="value:Q",
+        y=y,
+        color=alt.Color(
+            "verdict:N",
+            title=t("verdict", lang),
+            legend=alt.Legend(orient="bottom", direction="horizontal", columns=2),
+            scale=alt.Scale(
+                domain=[s.label(lang) for s in registry.VERDICT.values()],
+                range=[s.colour for s in registry.VERDICT.values()],
+            ),
+        ),
+        tooltip=tooltip,
+    )
+    ticks = base.mark_tick(color="#D55E00", thickness=2, size=22).encode(x="target:Q", y=y)
+    return (band + bars + ticks + dots).properties(height=170 + 45 * len(data))
+
+
+def verdict_text(row: pd.Series, lang: str) -> str:
+    """The verdict badge with the value, the interval and the counts, as markdown."""
+    code = "sex_ratio_at_birth"
+    boys = "—" if row["boys"] != row["boys"] else f"{int(row['boys'])}"
+    girls = "—" if row["girls"] != row["girls"] else f"{int(row['girls'])}"
+    return (
+        f"{badge(row['verdict'], lang, registry.VERDICT)} &nbsp; **{fmt(code, row['value'])}** · "
+        f"{t('sex_ratio_interval', lang)} {fmt(code, row['ci_low'])}–{fmt(code, row['ci_high'])} · "
+        f"{t('detail_sex_counts', lang, boys=boys, girls=girls)}"
+    )
+
+
+def children_frame(card: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A township's villages from ``queries.views.scorecard``: rank, name, level, met, failing."""
+    return pd.DataFrame(
+        {
+            t("rank", lang): card["rank"],
+            t("unit", lang): card["name"],
+            t("code", lang): card["unit_code"],
+            t("level", lang): card["level"].map(lambda lv: t(f"level_{lv}", lang)),
+            t("met_count", lang): card["met"],
+            t("failing_count", lang): card["failing"],
+            t("behind_count", lang): card["behind"],
+        }
+    )

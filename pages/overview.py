@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import indicator_card, legend
+from dashboard.widgets import indicator_card, legend, page_path
 from queries import views
 from queries.period import make_period
 
@@ -39,7 +39,7 @@ if behind.empty:
 for row in behind.itertuples():
     c1, c2, c3, c4 = st.columns([3, 2, 2, 3])
     c1.page_link(
-        "pages/unit_detail.py",
+        page_path("unit_detail.py"),
         label=f"{row.name}（{level_name(row.level, lang)}）",
         query_params={"unit": row.unit_code},
     )

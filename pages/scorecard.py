@@ -7,7 +7,7 @@ from dashboard import data, url_state
 from dashboard.exports import scorecard_export, to_csv, to_xlsx
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import focus_frame, legend, scorecard_styler
+from dashboard.widgets import focus_frame, legend, page_path, scorecard_styler, view_params
 from queries import registry, views
 
 f = current()
@@ -54,7 +54,7 @@ event = st.dataframe(
 st.caption(t("click_row_hint", lang))
 if event.selection.rows:
     picked = card.iloc[event.selection.rows[0]]["unit_code"]
-    st.switch_page("pages/unit_detail.py", query_params={"unit": picked})
+    st.switch_page(page_path("unit_detail.py"), query_params=view_params(f, unit=picked))
 
 export = scorecard_export(card, codes, lang)
 stem = f"scorecard_{parent}_{f.year}_{f.as_of.isoformat()}"

@@ -28,6 +28,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the app read while an import writes.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # The default 2 MB page cache thrashes on a county's event tables; 64 MB and a memory
+    # map keep the scorecard's scans in memory (docs/benchmarks.md).
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+from pandas.api import types as ptypes
 from sqlalchemy import Connection, Engine, Table, delete, insert, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
+from queries import analytics
 from queries.db import DatabaseError, ensure_schema, rebuild_ancestors
 from queries.schema import DATA_TABLES
 from queries.validation import TABLE_NAMES, ImportFailed, RowError, default_label, validate
@@ -245,6 +248,7 @@ def import_frames(
                     upsert(conn, table, clean[table.name])
                     counts[labels[table.name]] = len(clean[table.name])
             rebuild_ancestors(conn)
+            analytics.refresh(conn, today)
     except ImportFailed:
         raise
     except (SQLAlchemyError, DatabaseError) as exc:
@@ -272,12 +276,11 @@ def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
         stmt = stmt.on_conflict_do_update(
             index_elements=key, set_={c: stmt.excluded[c] for c in columns if c not in key}
         )
-        for start in range(0, len(frame), CHUNK_ROWS):
-            conn.execute(stmt, frame.iloc[start : start + CHUNK_ROWS].to_dict("records"))
+        for records in _chunks(frame):
+            conn.execute(stmt, records)
         return
     # any other database: delete the keys being replaced, then insert
-    for start in range(0, len(frame), CHUNK_ROWS):
-        records = frame.iloc[start : start + CHUNK_ROWS].to_dict("records")
+    for records in _chunks(frame):
         step = 500
         for i in range(0, len(records), step):
             keys = [tuple(r[k] for k in key) for r in records[i : i + step]]
@@ -285,6 +288,22 @@ def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
             cond = cols[0].in_([k[0] for k in keys]) if len(cols) == 1 else tuple_(*cols).in_(keys)
             conn.execute(delete(table).where(cond))
         conn.execute(insert(table), records)
+
+
+def _chunks(frame: pd.DataFrame) -> Iterator[list[dict]]:
+    """The rows as dicts of Python values (int, float, str, date, None), ``CHUNK_ROWS`` at a time."""
+    columns = list(frame.columns)
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        values = [_python_values(part[c]) for c in columns]
+        yield [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _python_values(s: pd.Series) -> list:
+    """A column as Python values, a missing value (None, NaN, NaT) as None."""
+    if ptypes.is_numeric_dtype(s) and not s.hasnans:
+        return s.tolist()
+    return s.astype(object).where(s.notna(), None).tolist()
 
 
 def _first_line(exc: Exception) -> str:

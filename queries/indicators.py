@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from queries import registry
-from queries.measures import all_measures, subtree, unit_tree
+from queries.measures import all_measures, frame, unit_tree, within
 from queries.period import Period
 from queries.schema import targets, unit_ancestors, units
 from queries.stats import sex_ratio_verdict
@@ -67,40 +67,68 @@ def effective_targets(conn: Connection, root: str, year: int, tree: pd.DataFrame
     ``root`` included). Count targets are never inherited; a unit without its own gets the
     sum of its children's, bottom-up.
     """
-    a = unit_ancestors
-    stmt = (
-        select(a.c.unit_code, targets.c.indicator, targets.c.target, a.c.depth)
-        .join(targets, targets.c.unit_code == a.c.ancestor_code)
-        .where(targets.c.year == year, a.c.unit_code.in_(subtree(root)))
+    cols = ["unit_code", "indicator", "target"]
+    own = frame(
+        conn,
+        within(
+            select(targets.c.unit_code, targets.c.indicator, targets.c.target), targets.c.unit_code, root
+        ).where(targets.c.year == year),
+        cols,
     )
-    rows = pd.DataFrame(conn.execute(stmt).all(), columns=["unit_code", "indicator", "target", "depth"])
-    counts = {i.code for i in registry.INDICATORS if i.kind == "count"}
-    is_count = rows["indicator"].isin(counts)
+    # The nearest target above the root, per indicator, is what the root inherits.
+    a = unit_ancestors
+    above = frame(
+        conn,
+        select(targets.c.indicator, targets.c.target, a.c.depth)
+        .join(a, a.c.ancestor_code == targets.c.unit_code)
+        .where(a.c.unit_code == root, a.c.depth > 0, targets.c.year == year)
+        .order_by(a.c.depth),
+        ["indicator", "target", "depth"],
+    ).drop_duplicates("indicator")
 
-    rates = rows[~is_count].sort_values("depth").drop_duplicates(["unit_code", "indicator"])
-    rates = rates.assign(target_from=np.where(rates["depth"] == 0, "own", "inherited"))
+    counts = [i.code for i in registry.INDICATORS if i.kind == "count"]
+    is_count = own["indicator"].isin(counts)
+    own_rates, own_counts = own[~is_count], own[is_count]
+    levels = [tree[tree["depth"] == d][["code", "parent_code"]] for d in sorted(tree["depth"].unique())]
 
-    own_counts = rows[is_count & (rows["depth"] == 0)]
-    count_frames = [own_counts.assign(target_from="own")]
-    parent_of = tree.set_index("code")["parent_code"]
-    depth_of = tree.set_index("code")["depth"]
-    for code in counts:
-        have = own_counts.loc[own_counts["indicator"] == code].set_index("unit_code")["target"].to_dict()
-        summed: dict[str, float] = {}
-        for depth in sorted(depth_of.unique(), reverse=True):
-            for unit in depth_of.index[depth_of == depth]:
-                value = have.get(unit, summed.get(unit))
-                if value is None:
-                    continue
-                parent = parent_of.get(unit)
-                if parent in depth_of.index:
-                    summed[parent] = summed.get(parent, 0.0) + value
-        extra = [(u, code, t) for u, t in summed.items() if u not in have]
-        if extra:
-            frame = pd.DataFrame(extra, columns=["unit_code", "indicator", "target"])
-            count_frames.append(frame.assign(target_from="children"))
-    out = pd.concat([rates, *count_frames], ignore_index=True)
-    return out[["unit_code", "indicator", "target", "target_from"]]
+    # Rates, top-down: a unit's own target, else its parent's effective one.
+    inherited = above[~above["indicator"].isin(counts)].assign(unit_code=root)[cols]
+    rate_frames = []
+    parent_eff = pd.DataFrame(columns=cols)
+    for level in levels:
+        from_parent = level.merge(
+            parent_eff, left_on="parent_code", right_on="unit_code", suffixes=("", "_p")
+        )
+        from_parent = from_parent[["code", "indicator", "target"]].rename(columns={"code": "unit_code"})
+        if level["code"].eq(root).any():
+            from_parent = inherited
+        mine = own_rates[own_rates["unit_code"].isin(level["code"])]
+        eff = pd.concat([mine.assign(target_from="own"), from_parent.assign(target_from="inherited")])
+        eff = eff.drop_duplicates(["unit_code", "indicator"], keep="first")
+        rate_frames.append(eff)
+        parent_eff = eff[cols]
+
+    # Counts, bottom-up: a unit's own target, else the sum of its children's effective ones.
+    count_frames = []
+    child_eff = pd.DataFrame(columns=cols)
+    for level in reversed(levels):
+        summed = (
+            child_eff.merge(tree[["code", "parent_code"]], left_on="unit_code", right_on="code")
+            .groupby(["parent_code", "indicator"], as_index=False)["target"]
+            .sum()
+            .rename(columns={"parent_code": "unit_code"})
+        )
+        mine = own_counts[own_counts["unit_code"].isin(level["code"])]
+        eff = pd.concat([mine.assign(target_from="own"), summed.assign(target_from="children")])
+        eff = eff[eff["unit_code"].isin(level["code"])].drop_duplicates(
+            ["unit_code", "indicator"], keep="first"
+        )
+        count_frames.append(eff)
+        child_eff = eff[cols]
+    frames = [f for f in (*rate_frames, *count_frames) if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=[*cols, "target_from"])
+    return pd.concat(frames, ignore_index=True)[[*cols, "target_from"]].astype({"target": float})
 
 
 def compute(
@@ -134,35 +162,52 @@ def compute(
     return long[RESULT_COLUMNS].reset_index(drop=True)
 
 
+def _terms(expression: str) -> list[tuple[float, str]]:
+    """'births - deaths' → [(1, 'births'), (-1, 'deaths')]: the registry's expressions are
+    sums and differences of measures, and parsing them here is far cheaper than eval."""
+    words = expression.split()
+    terms, sign = [], 1.0
+    for word in words:
+        if word in "+-":
+            sign = -1.0 if word == "-" else 1.0
+        else:
+            terms.append((sign, word))
+            sign = 1.0
+    return terms
+
+
+def _evaluate(expression: str, measures: pd.DataFrame) -> np.ndarray:
+    total = np.zeros(len(measures))
+    for sign, name in _terms(expression):
+        if name.replace(".", "", 1).isdigit():
+            total = total + sign * float(name)
+        elif name in measures.columns:
+            total = total + sign * measures[name].to_numpy(float)
+        elif not name.startswith("rep_"):  # reported measures are absent when nobody reported
+            raise KeyError(f"indicator expression uses unknown measure {name!r}")
+    return total
+
+
 def _values(ind: registry.Indicator, measures: pd.DataFrame) -> pd.DataFrame:
     n = len(measures)
     if ind.source == "pending":
-        num = pd.Series(np.nan, index=measures.index)
-        den = pd.Series(np.nan, index=measures.index)
+        num = np.full(n, np.nan)
+        den = np.full(n, np.nan)
     else:
-        needed = ind.numerator.split() + (ind.denominator.split() if ind.denominator else [])
-        frame = measures.reindex(
-            columns=sorted(set(measures.columns) | {w for w in needed if w.startswith("rep_")}),
-            fill_value=0.0,
-        )
-        num = pd.Series(frame.eval(ind.numerator), index=frame.index, dtype=float)
-        den = (
-            pd.Series(frame.eval(ind.denominator), index=frame.index, dtype=float)
-            if ind.denominator
-            else pd.Series(np.nan, index=frame.index)
-        )
+        num = _evaluate(ind.numerator, measures)
+        den = _evaluate(ind.denominator, measures) if ind.denominator else np.full(n, np.nan)
     if ind.denominator is None:
         value = num.copy()
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = num.where(den > 0) / den.where(den > 0) * ind.scale
+            value = np.where(den > 0, num / np.where(den > 0, den, 1.0) * ind.scale, np.nan)
     return pd.DataFrame(
         {
             "unit_code": measures.index.to_numpy(),
-            "indicator": [ind.code] * n,
-            "numerator": num.to_numpy(),
-            "denominator": den.to_numpy(),
-            "value": value.to_numpy(),
+            "indicator": ind.code,
+            "numerator": num,
+            "denominator": den,
+            "value": value,
         }
     )
 

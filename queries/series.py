@@ -312,3 +312,46 @@ def sex_ratio_pooled(
         },
         columns=POOLED_SEX_RATIO_COLUMNS,
     )
+
+
+# --------------------------------------------------------------------------- checks page
+
+
+CHECK_CURVE_COLUMNS = ["series", "year", "month", "cumulative"]
+
+
+def monthly_checks_through(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    """Couples checked in root's subtree month by month up to the as-of date, with the running sum.
+
+    As :func:`monthly_checks` for ``root`` alone, but only checks dated 1 January through
+    ``period.as_of`` count, and the months after the as-of month are left out, so the last
+    row's ``cumulative`` is the engine's ``prepregnancy_checks`` value for the period.
+    Columns: month (1 … as-of month), couples, cumulative.
+    """
+    check_unit(conn, root, root)
+    pc = prepregnancy_checks
+    first = (
+        select(pc.c.unit_code, pc.c.couple_id, func.min(pc.c.check_date).label("first_date"))
+        .where(pc.c.check_date.between(period.start, period.as_of), pc.c.unit_code.in_(subtree(root)))
+        .group_by(pc.c.unit_code, pc.c.couple_id)
+        .subquery()
+    )
+    month = extract("month", first.c.first_date)
+    stmt = select(month.label("month"), func.count()).group_by(month)
+    found = pd.DataFrame(conn.execute(stmt).all(), columns=["month", "couples"])
+    months = list(range(1, period.as_of.month + 1))
+    found["month"] = found["month"].astype(int)
+    out = found.set_index("month")["couples"].reindex(months, fill_value=0).astype(int).reset_index()
+    out["cumulative"] = out["couples"].cumsum().astype(int)
+    return out[["month", "couples", "cumulative"]]
+
+
+def check_curves(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    """This year's cumulative checks up to the as-of month and last year's over all twelve
+    months, in one long frame for a line chart. Last year is left out when it has no checks.
+    Columns: series ('this_year' or 'last_year'), year, month, cumulative.
+    """
+    this = monthly_checks_through(conn, root, period).assign(series="this_year", year=period.year)
+    last = monthly_checks(conn, root, period.year - 1).assign(series="last_year", year=period.year - 1)
+    frames = [this] if last["couples"].sum() == 0 else [this, last]
+    return pd.concat(frames, ignore_index=True)[CHECK_CURVE_COLUMNS]

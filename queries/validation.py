@@ -199,68 +199,94 @@ def default_label(table: str, source: str = "") -> str:
 
 
 # --------------------------------------------------------------------------- parsing columns
+# Columns are parsed once into numpy arrays (text: object arrays of stripped strings;
+# numbers: float64; dates: datetime64[us] at midnight); every check is then an array
+# operation, and masks are numpy bool arrays.
+
+Mask = np.ndarray
+Reason = str | np.ndarray | list | Callable[[Mask], "np.ndarray | list"]
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """Values as stripped strings; missing values as ''."""
+def _text(s: pd.Series) -> np.ndarray:
+    """Values as stripped strings in an object array; missing values as ''."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     if ptypes.is_datetime64_any_dtype(s):
-        return s.dt.strftime("%Y-%m-%d").fillna("").astype(str)
+        return s.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
     if ptypes.is_numeric_dtype(s) and not ptypes.is_bool_dtype(s):
         if ptypes.is_float_dtype(s):
-            whole = s.notna() & np.isfinite(s.astype("float64")) & (s % 1 == 0)
-            if whole.all() or (whole | s.isna()).all():
-                return s.astype("Int64").astype(str).where(s.notna(), "")
-        return s.astype(str).where(s.notna(), "")
+            f = s.to_numpy(dtype="float64", na_value=np.nan)
+            if np.all(
+                np.isnan(f)
+                | (np.isfinite(f) & (np.mod(f, 1, where=np.isfinite(f), out=np.ones_like(f)) == 0))
+            ):
+                s = s.astype("Int64")
+        return s.astype(str).where(s.notna(), "").to_numpy(dtype=object)
+    if isinstance(s.dtype, pd.StringDtype) or ptypes.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.str.strip().to_numpy(dtype=object, na_value="")
     out = s.where(s.notna(), "")
-    if ptypes.is_object_dtype(out) and ptypes.infer_dtype(out, skipna=True) not in ("string", "empty"):
-        out = out.map(lambda v: v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v)
-    return out.astype(str).str.strip()
+    out = out.map(lambda v: v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v)
+    return out.astype(str).str.strip().to_numpy(dtype=object)
 
 
-def _numbers(s: pd.Series, text: pd.Series | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _isin(arr: np.ndarray, values) -> Mask:
+    """``arr``'s elements that are in ``values``: a loop over a few values, else a hash lookup."""
+    if not isinstance(values, (np.ndarray, pd.Index, pd.Series)):
+        values = list(values)
+    if len(values) <= 8:
+        out = np.zeros(len(arr), dtype=bool)
+        for v in values:
+            out |= arr == v
+        return out
+    return pd.Series(arr, dtype=object, copy=False).isin(values).to_numpy()
+
+
+def _numbers(s: pd.Series, text: np.ndarray | None) -> tuple[np.ndarray, Mask, Mask]:
     """(values as float64, missing, unparseable)."""
     if ptypes.is_bool_dtype(s) or (
         ptypes.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype)
     ):
-        values = s.astype("float64")
-        missing = s.isna()
+        missing = s.isna().to_numpy()
+        values = s.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
     else:
         text = _text(s) if text is None else text
         missing = text == ""
-        values = pd.to_numeric(text, errors="coerce").astype("float64")
-    bad = ~missing & ~np.isfinite(values.fillna(np.inf))
+        values = np.asarray(pd.to_numeric(text, errors="coerce"), dtype="float64")
+    bad = ~missing & ~np.isfinite(values)
     return values, missing, bad
 
 
-def _dates(s: pd.Series, text: pd.Series | None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(values as datetime64 at midnight, missing, unparseable). Strings must be YYYY-MM-DD."""
+def _strict_dates(text: np.ndarray) -> np.ndarray:
+    """YYYY-MM-DD strings to datetime64[us]; anything else NaT."""
+    lengths = pd.Series(text, dtype=object, copy=False).str.len().to_numpy()
+    candidates = np.where(lengths == 10, text, None)
+    parsed = pd.to_datetime(pd.Series(candidates, dtype=object), format="%Y-%m-%d", errors="coerce")
+    return parsed.to_numpy(dtype="datetime64[us]")
 
-    def strict(t: pd.Series) -> pd.Series:
-        ok = t.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
-        return pd.to_datetime(t.where(ok), format="%Y-%m-%d", errors="coerce")
 
+def _dates(s: pd.Series, text: np.ndarray | None) -> tuple[np.ndarray, Mask, Mask]:
+    """(values as datetime64[us] at midnight, missing, unparseable). Strings must be YYYY-MM-DD."""
     if ptypes.is_datetime64_any_dtype(s):
-        values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        missing = s.isna()
+        d = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        values = d.to_numpy(dtype="datetime64[us]")
+        missing = s.isna().to_numpy()
     else:
         kind = ptypes.infer_dtype(s, skipna=True)
         if kind in ("date", "datetime", "datetime64"):
-            values = pd.to_datetime(s, errors="coerce")
-            missing = s.isna()
+            values = pd.to_datetime(s, errors="coerce").to_numpy(dtype="datetime64[us]")
+            missing = s.isna().to_numpy()
         elif kind in ("string", "empty") or not ptypes.is_object_dtype(s):
             text = _text(s) if text is None else text
             missing = text == ""
-            values = strict(text)
+            values = _strict_dates(text)
         else:  # a mix of date objects and strings
-            is_date = s.map(lambda v: isinstance(v, date))
-            text = _text(s.where(~is_date, "")) if text is None else text.where(~is_date, "")
-            values = strict(text).astype("datetime64[us]")
-            values[is_date] = pd.to_datetime(s[is_date], errors="coerce").astype("datetime64[us]")
+            is_date = s.map(lambda v: isinstance(v, date)).to_numpy(dtype=bool)
+            text = _text(s.where(~is_date, "")) if text is None else np.where(is_date, "", text)
+            values = _strict_dates(text)
+            values[is_date] = pd.to_datetime(s[is_date], errors="coerce").to_numpy(dtype="datetime64[us]")
             missing = ~is_date & (text == "")
-    values = pd.Series(values, index=s.index).astype("datetime64[us]").dt.normalize()
-    bad = ~missing & values.isna()
+    values = values.astype("datetime64[D]").astype("datetime64[us]")  # midnight
+    bad = ~missing & np.isnat(values)
     return values, missing, bad
 
 
@@ -268,6 +294,11 @@ def _show(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+def _q(values) -> np.ndarray:
+    """Values quoted for a message: 'x'."""
+    return "'" + np.asarray(values, dtype=object).astype(str).astype(object) + "'"
 
 
 # --------------------------------------------------------------------------- the checker
@@ -280,19 +311,22 @@ class _Table:
         self.name = name
         self.label = label
         self.raw = frame
-        self.rows = pd.Series(np.arange(len(frame), dtype="int64") + 2, index=frame.index)
-        self.text: dict[str, pd.Series] = {}
-        self.values: dict[str, pd.Series] = {}
-        self.ok: dict[str, pd.Series] = {}  # cell present and valid
-        self.broken = False  # a required column is missing: its rows are not checked
+        self.rows = np.arange(len(frame), dtype="int64") + 2
+        self.text: dict[str, np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}
+        self.ok: dict[str, Mask] = {}  # cell present (or allowed empty) and valid
+        self.broken = False  # a required column is missing or doubled: its rows are not checked
 
-    def raw_text(self, column: str, mask: pd.Series) -> pd.Series:
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def raw_text(self, column: str, mask: Mask) -> np.ndarray:
         if column in self.text:
             return self.text[column][mask]
         return _text(self.raw[column][mask])
 
-    def all_ok(self, columns: Iterable[str]) -> pd.Series:
-        out = pd.Series(True, index=self.raw.index)
+    def all_ok(self, columns: Iterable[str]) -> Mask:
+        out = np.ones(len(self), dtype=bool)
         for c in columns:
             out &= self.ok[c]
         return out
@@ -302,21 +336,19 @@ class _Checker:
     def __init__(self, conn: Connection, today: date, labels: dict[str, str]):
         self.conn = conn
         self.today = today
-        self.today_ts = pd.Timestamp(today)
+        self.today_ts = np.datetime64(today.isoformat(), "us")
         self.labels = labels
         self.errors: list[tuple] = []  # (table rank, row, column rank, seq, RowError)
         self.tables: dict[str, _Table] = {}
 
     # ---- recording
 
-    def add(
-        self,
-        t: _Table | str,
-        mask: pd.Series | None,
-        column: str | None,
-        reason: str | pd.Series | Callable[[pd.Series], pd.Series],
-    ) -> None:
-        """Record an error for every row in ``mask`` (or one file-level error when mask is None)."""
+    def add(self, t: _Table | str, mask: Mask | None, column: str | None, reason: Reason) -> None:
+        """Record an error for every row in ``mask`` (or one file-level error when mask is None).
+
+        ``reason`` is a text, an array aligned with the table, or a function of the mask
+        returning one reason per masked row (called only when there are errors).
+        """
         name = t.name if isinstance(t, _Table) else t
         label = t.label if isinstance(t, _Table) else self.labels.get(name, f"{name}.csv")
         rank = TABLE_NAMES.index(name) if name in TABLE_NAMES else -1
@@ -328,17 +360,17 @@ class _Checker:
         if not mask.any():
             return
         assert isinstance(t, _Table)
-        rows = t.rows[mask]
+        rows = t.rows[mask].tolist()
         if callable(reason):
-            reasons = reason(mask).astype(str).tolist()
-        elif isinstance(reason, pd.Series):
-            reasons = reason[mask].astype(str).tolist()
+            reasons = [str(r) for r in reason(mask)]
+        elif isinstance(reason, np.ndarray):
+            reasons = [str(r) for r in reason[mask]]
         else:
             reasons = [reason] * len(rows)
         seq = len(self.errors)
         self.errors.extend(
             (rank, r, crank, seq + i, RowError(label, r, column, why))
-            for i, (r, why) in enumerate(zip(rows.tolist(), reasons, strict=True))
+            for i, (r, why) in enumerate(zip(rows, reasons, strict=True))
         )
 
     def result(self) -> list[RowError]:
@@ -357,15 +389,18 @@ class _Checker:
     def check_structure(self, name: str, frame: pd.DataFrame) -> _Table | None:
         label = self.labels.get(name, f"{name}.csv")
         if name not in SPEC:
-            tables = ", ".join(f"{n}" for n in TABLE_NAMES)
-            self.add(name, None, None, f"unknown file '{label}'; an import holds only the tables {tables}")
+            self.add(
+                name,
+                None,
+                None,
+                f"unknown file '{label}'; an import holds only the tables {', '.join(TABLE_NAMES)}",
+            )
             return None
         frame = frame.reset_index(drop=True)
         frame.columns = [str(c).strip() for c in frame.columns]
         t = _Table(name, label, frame)
         self.tables[name] = t
-        spec = SPEC[name]
-        known = [c.name for c in spec]
+        known = [c.name for c in SPEC[name]]
         if len(frame.columns) == 0:
             self.add(t, None, None, f"is empty; it needs at least the header row ({', '.join(known)})")
             t.broken = True
@@ -373,11 +408,11 @@ class _Checker:
         for c in frame.columns:
             if c not in known:
                 self.add(t, None, c, f"unknown column '{c}'; {label} has the columns {', '.join(known)}")
-        dup = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()].unique()
-        for c in dup:
+        columns = pd.Index(frame.columns)
+        for c in columns[columns.duplicated()].unique():
             self.add(t, None, c, f"column '{c}' appears more than once")
             t.broken = True
-        for c in spec:
+        for c in SPEC[name]:
             if c.name not in frame.columns and not c.optional_column:
                 self.add(t, None, c.name, "missing column")
                 t.broken = True
@@ -387,21 +422,22 @@ class _Checker:
 
     def check_cells(self, t: _Table) -> None:
         frame = t.raw
-        present = [c for c in SPEC[t.name] if c.name in frame.columns]
-        # text of string-like columns; typed columns are parsed as they are
-        missing_all = pd.Series(True, index=frame.index)
-        for c in present:
-            s = frame[c.name]
-            if ptypes.is_object_dtype(s) or ptypes.is_string_dtype(s) or c.kind in ("text", "enum"):
-                t.text[c.name] = _text(s)
-                missing_all &= t.text[c.name] == ""
+        blank = np.ones(len(t), dtype=bool)
+        for name in frame.columns:
+            s = frame[name]
+            if (
+                ptypes.is_object_dtype(s)
+                or ptypes.is_string_dtype(s)
+                or isinstance(s.dtype, pd.CategoricalDtype)
+            ):
+                text = _text(s)
+                if name in SPEC_COLUMNS[t.name]:
+                    t.text[name] = text
+                blank &= text == ""
             else:
-                missing_all &= s.isna()
-        for c in frame.columns:
-            if c not in t.text and c not in {p.name for p in present}:
-                missing_all &= _text(frame[c]) == ""
-        if missing_all.any():  # blank rows: skipped, row numbers kept
-            keep = ~missing_all
+                blank &= s.isna().to_numpy()
+        if blank.any():  # blank rows are skipped; row numbers are kept
+            keep = ~blank
             t.raw = frame = frame[keep]
             t.rows = t.rows[keep]
             t.text = {k: v[keep] for k, v in t.text.items()}
@@ -409,73 +445,82 @@ class _Checker:
             if c.name in frame.columns:
                 self.check_column(t, c)
             else:  # an optional column left out
-                t.values[c.name] = pd.Series(None, index=frame.index, dtype=object)
-                t.ok[c.name] = pd.Series(True, index=frame.index)
+                t.values[c.name] = np.full(len(t), None, dtype=object)
+                t.ok[c.name] = np.ones(len(t), dtype=bool)
 
     def check_column(self, t: _Table, c: Col) -> None:
         s = t.raw[c.name]
         text = t.text.get(c.name)
-        quoted = lambda m: "'" + t.raw_text(c.name, m) + "'"  # noqa: E731
+
+        def quoted(m: Mask) -> np.ndarray:
+            return _q(t.raw_text(c.name, m))
+
         if c.kind in ("text", "enum"):
+            if text is None:
+                text = t.text[c.name] = _text(s)
             missing = text == ""
             values = text
-            bad = pd.Series(False, index=s.index)
+            bad = np.zeros(len(t), dtype=bool)
             if c.kind == "enum":
-                bad = ~missing & ~text.isin(c.allowed)
+                bad = ~missing & ~_isin(text, c.allowed)
                 self.add(t, bad, c.name, lambda m: quoted(m) + f" is not one of {', '.join(c.allowed)}")
         elif c.kind == "date":
             values, missing, bad = _dates(s, text)
             self.add(t, bad, c.name, lambda m: quoted(m) + " is not a YYYY-MM-DD date")
-            early = ~missing & ~bad & (values < MIN_DATE)
+            fine = ~missing & ~bad
+            early = fine & (values < np.datetime64(MIN_DATE.date().isoformat(), "us"))
             self.add(t, early, c.name, lambda m: quoted(m) + f" is before {MIN_DATE.date()}")
-            future = ~missing & ~bad & (values > self.today_ts)
+            future = fine & (values > self.today_ts)
             self.add(t, future, c.name, lambda m: quoted(m) + f" is in the future (today is {self.today})")
             bad = bad | early | future
         else:
             values, missing, bad = _numbers(s, text)
             if c.kind == "flag":
-                bad = bad | (~missing & ~values.isin([0, 1]))
+                bad = bad | (~missing & (values != 0) & (values != 1))
                 self.add(t, bad, c.name, lambda m: quoted(m) + " is not 1 or 0")
             else:
                 what = "a number" if c.kind == "num" else "a whole number"
                 self.add(t, bad, c.name, lambda m: quoted(m) + f" is not {what}")
                 if c.kind in ("int", "year"):
-                    frac = ~missing & ~bad & (values % 1 != 0)
+                    with np.errstate(invalid="ignore"):
+                        frac = ~missing & ~bad & (np.mod(values, 1) != 0)
                     self.add(t, frac, c.name, lambda m: quoted(m) + " is not a whole number")
                     bad = bad | frac
                 bad = bad | self.check_range(t, c, values, missing | bad, quoted)
         if not c.may_be_empty:
             self.add(t, missing, c.name, "empty; a value is required")
         t.values[c.name] = values
-        t.ok[c.name] = ~missing & ~bad if not c.may_be_empty else ~bad
+        t.ok[c.name] = ~bad if c.may_be_empty else ~missing & ~bad
 
-    def check_range(self, t: _Table, c: Col, values: pd.Series, skip: pd.Series, quoted) -> pd.Series:
-        if c.kind == "year":
-            hi = self.today.year + 1 if t.name == "targets" else self.today.year
-            low = ~skip & (values < MIN_YEAR)
-            high = ~skip & (values > hi)
-            self.add(t, low, c.name, lambda m: "year " + quoted(m) + f" is before {MIN_YEAR}")
-            if t.name == "targets":
-                why = f" is after next year; targets can be set up to {hi}"
-            else:
-                why = f" is in the future (this year is {hi})"
-            self.add(t, high, c.name, lambda m: "year " + quoted(m) + why)
-            return low | high
-        out = pd.Series(False, index=values.index)
-        if c.lo is not None:
-            low = ~skip & (values < c.lo)
-            if c.lo == 0:
-                noun = "a count" if c.kind == "int" else c.name
-                self.add(t, low, c.name, lambda m: quoted(m) + f" is negative; {noun} cannot be below 0")
-            else:
+    def check_range(self, t: _Table, c: Col, values: np.ndarray, skip: Mask, quoted) -> Mask:
+        with np.errstate(invalid="ignore"):
+            if c.kind == "year":
+                hi = self.today.year + 1 if t.name == "targets" else self.today.year
+                low = ~skip & (values < MIN_YEAR)
+                high = ~skip & (values > hi)
+                self.add(t, low, c.name, lambda m: "year " + quoted(m) + f" is before {MIN_YEAR}")
+                if t.name == "targets":
+                    why = f" is after next year; targets can be set up to {hi}"
+                else:
+                    why = f" is in the future (this year is {hi})"
+                self.add(t, high, c.name, lambda m: "year " + quoted(m) + why)
+                return low | high
+            out = np.zeros(len(t), dtype=bool)
+            if c.lo is not None:
+                low = ~skip & (values < c.lo)
+                if c.lo == 0:
+                    noun = "a count" if c.kind == "int" else c.name
+                    self.add(t, low, c.name, lambda m: quoted(m) + f" is negative; {noun} cannot be below 0")
+                else:
+                    why = f" is below {c.lo:g}; {c.name} counts from {c.lo:g}"
+                    self.add(t, low, c.name, lambda m: quoted(m) + why)
+                out |= low
+            if c.hi is not None:
+                high = ~skip & (values > c.hi)
                 self.add(
-                    t, low, c.name, lambda m: quoted(m) + f" is below {c.lo:g}; {c.name} counts from {c.lo:g}"
+                    t, high, c.name, lambda m: quoted(m) + f" is above {c.hi:,g}, not a plausible {c.name}"
                 )
-            out |= low
-        if c.hi is not None:
-            high = ~skip & (values > c.hi)
-            self.add(t, high, c.name, lambda m: quoted(m) + f" is above {c.hi:,g}, not a plausible {c.name}")
-            out |= high
+                out |= high
         return out
 
     # ---- within a file
@@ -483,15 +528,15 @@ class _Checker:
     def check_keys(self, t: _Table) -> None:
         key = list(KEYS[t.name])
         usable = t.all_ok(key)
-        frame = pd.DataFrame({k: t.text[k] if k in t.text else t.values[k] for k in key})[usable]
+        frame = pd.DataFrame({k: t.text.get(k, t.values[k])[usable] for k in key})
         frame["_row"] = t.rows[usable]
-        dup = frame.duplicated(key, keep=False)
+        dup = frame.duplicated(key, keep=False).to_numpy()
         if not dup.any():
             return
         d = frame[dup]
-        groups = d.groupby(key, sort=False)["_row"].agg(list)
-        others = d.join(groups.rename("_all"), on=key)
-        column = key[0] if len(key) == 1 else ", ".join(key)
+        groups = d.groupby(key, sort=False)["_row"].agg(list).rename("_all")
+        d = d.join(groups, on=key)
+        column = ", ".join(key)
 
         def word(row: int, rows: list[int], values: tuple) -> str:
             shown = ", ".join(_show(v) for v in values)
@@ -499,24 +544,17 @@ class _Checker:
             others = [str(r) for r in rows if r != row]
             return f"duplicate {column} {shown} (also on row{'s' if len(others) > 1 else ''} {', '.join(others)})"
 
-        reasons = pd.Series(
-            [
-                word(r, rows, tuple(vals))
-                for r, rows, *vals in zip(
-                    others["_row"], others["_all"], *(others[k] for k in key), strict=True
-                )
-            ],
-            index=others.index,
-        )
-        mask = pd.Series(False, index=t.raw.index)
-        mask[reasons.index] = True
-        self.add(t, mask, column, reasons)
+        reason_of = {
+            r: word(r, rows, tuple(vals))
+            for r, rows, *vals in zip(d["_row"], d["_all"], *(d[k] for k in key), strict=True)
+        }
+        mask = _isin(t.rows, list(reason_of)) if len(reason_of) > 8 else np.isin(t.rows, list(reason_of))
+        self.add(t, mask, column, lambda m: [reason_of[r] for r in t.rows[m].tolist()])
 
     def check_rows(self, t: _Table) -> None:
         v, ok = t.values, t.ok
         if t.name == "migrants":
-            both = ok["arrival_date"] & ok["departure_date"] & v["departure_date"].notna()
-            early = both & (v["departure_date"] < v["arrival_date"])
+            early = ok["arrival_date"] & ok["departure_date"] & (v["departure_date"] < v["arrival_date"])
             self.add(
                 t,
                 early,
@@ -532,27 +570,27 @@ class _Checker:
         if t.name in ("targets", "reported"):
             codes = registry.REPORTED_CODES if t.name == "reported" else registry.CODES
             ind = t.text["indicator"]
-            unknown = ok["indicator"] & ~ind.isin(registry.CODES)
+            known = _isin(ind, registry.CODES)
+            unknown = ok["indicator"] & ~known
             self.add(
                 t,
                 unknown,
                 "indicator",
-                lambda m: "unknown indicator code '" + ind[m] + f"'; known codes: {', '.join(codes)}",
+                lambda m: "unknown indicator code " + _q(ind[m]) + f"; known codes: {', '.join(codes)}",
             )
             if t.name == "reported":
-                computed = ok["indicator"] & ind.isin(registry.CODES) & ~ind.isin(codes)
+                computed = ok["indicator"] & known & ~_isin(ind, codes)
                 self.add(
                     t,
                     computed,
                     "indicator",
                     lambda m: (
-                        "'"
-                        + ind[m]
-                        + "' is computed from the event files, not reported; reported.csv takes only "
+                        _q(ind[m])
+                        + " is computed from the event files, not reported; reported.csv takes only "
                         + f"the survey-reported indicators {', '.join(codes)}"
                     ),
                 )
-                unknown |= computed
+                unknown = unknown | computed
             ok["indicator"] = ok["indicator"] & ~unknown
         if t.name == "reported":
             over = ok["numerator"] & ok["denominator"] & (v["numerator"] > v["denominator"])
@@ -577,180 +615,6 @@ class _Checker:
         ).all()
         return pd.DataFrame(rows, columns=["code", "level", "parent_code"], dtype=object)
 
-    def check_units(self, db: pd.DataFrame) -> pd.DataFrame:
-        """Check the unit tree that the import would leave; return it (code, level, parent_code, row)."""
-        db = db.assign(row=np.nan)
-        t = self.tables.get("units")
-        if t is None or t.broken:
-            return db
-        units_label = t.label
-        code, level, parent = t.text["code"], t.text["level"], t.text["parent_code"]
-        usable = t.ok["code"] & ~code.duplicated()
-        mine = pd.DataFrame(
-            {
-                "code": code,
-                "level": level.where(t.ok["level"]),
-                "parent_code": parent.where(parent != ""),
-                "row": t.rows,
-            }
-        )[usable]
-        tree = pd.concat([db[~db["code"].isin(mine["code"])], mine], ignore_index=True)
-        tree["level"] = tree["level"].astype(object)
-        tree["parent_code"] = tree["parent_code"].astype(object)
-        in_file = t.ok["code"]
-        lvl_ok = t.ok["level"] & in_file
-        has_parent = parent != ""
-
-        # the root
-        county_parent = lvl_ok & (level == "county") & has_parent
-        self.add(
-            t,
-            county_parent,
-            "parent_code",
-            lambda m: "the county has no parent; leave parent_code empty (got '" + parent[m] + "')",
-        )
-        orphan = lvl_ok & (level != "county") & ~has_parent
-        self.add(
-            t,
-            orphan,
-            "parent_code",
-            lambda m: (
-                "empty; a "
-                + level[m]
-                + " needs the code of its parent ("
-                + level[m].map({"township": "the county", "village": "a township", "community": "a township"})
-                + ")"
-            ),
-        )
-        counties = tree.loc[tree["level"] == "county", ["code", "row"]]
-        if len(counties) > 1:
-            db_counties = set(db.loc[db["level"] == "county", "code"])
-            file_counties = counties[counties["row"].notna()]
-            blamed = file_counties[~file_counties["code"].isin(db_counties)] if db_counties else file_counties
-            names = counties["code"].tolist()
-            mask = pd.Series(False, index=t.raw.index)
-            reasons = pd.Series("", index=t.raw.index, dtype=object)
-            for c, r in zip(blamed["code"], blamed["row"], strict=True):
-                idx = t.rows.index[t.rows == int(r)][0]
-                mask[idx] = True
-                others = ", ".join(
-                    f"'{o}'" + (" (in the database)" if o in db_counties else "") for o in names if o != c
-                )
-                reasons[idx] = (
-                    f"a second root: '{c}' is a county, and so is {others}; "
-                    "there must be exactly one county, the root with an empty parent_code"
-                )
-            self.add(t, mask, "level", reasons)
-        elif len(counties) == 0 and len(tree):
-            self.add(
-                t,
-                None,
-                "level",
-                "no county: exactly one unit must have level county and an empty parent_code",
-            )
-
-        # parents that exist
-        known = set(tree["code"])
-        unknown_parent = in_file & has_parent & ~parent.isin(known)
-        self.add(
-            t,
-            unknown_parent,
-            "parent_code",
-            lambda m: "unknown parent_code '" + parent[m] + f"': not in {units_label} nor in the database",
-        )
-
-        # cycles: follow parents 2^k >= n steps; what is reached is on a cycle
-        links = tree.dropna(subset=["parent_code"])
-        links = links[links["parent_code"].isin(known)]
-        up = pd.Series(links["parent_code"].to_numpy(), index=links["code"].to_numpy(), dtype=object)
-        cur = up.copy()
-        for _ in range(int(np.ceil(np.log2(len(tree) + 1))) + 1):
-            cur = cur.map(cur).dropna()
-        on_cycle = set(cur.to_numpy())
-        cyc = in_file & code.isin(on_cycle)
-        if cyc.any():
-            parent_of = up.to_dict()
-
-            def name(c: str) -> str:
-                seq, node = [c], parent_of[c]
-                while node != c:
-                    seq.append(node)
-                    node = parent_of[node]
-                return "a cycle in the unit tree: " + " → ".join([*seq, c])
-
-            self.add(t, cyc, "parent_code", lambda m: code[m].map(name))
-
-        # levels along the tree
-        expected = {"township": "county", "village": "township", "community": "township"}
-        lv = tree.set_index("code")["level"]
-        tree["parent_level"] = tree["parent_code"].map(lv)
-        tree["want"] = tree["level"].map(expected)
-        wrong = tree["want"].notna() & tree["parent_level"].notna() & (tree["parent_level"] != tree["want"])
-        wrong_file = tree[wrong & tree["row"].notna()]
-        if len(wrong_file):
-            by_row = wrong_file.set_index(wrong_file["row"].astype("int64"))
-            mask = t.rows.isin(by_row.index) & in_file & ~cyc
-            article = {"county": "the county", "township": "a township"}
-
-            def why(m: pd.Series) -> pd.Series:
-                w = by_row.loc[t.rows[m].to_numpy()]
-                return pd.Series(
-                    [
-                        f"parent '{p}' is a {pl}; a {lvl}'s parent must be {article[want]}"
-                        for p, pl, lvl, want in zip(
-                            w["parent_code"], w["parent_level"], w["level"], w["want"], strict=True
-                        )
-                    ],
-                    index=t.rows[m].index,
-                )
-
-            self.add(t, mask, "parent_code", why)
-        # stored units whose parent the import changes to a level that no longer fits
-        wrong_db = tree[wrong & tree["row"].isna()]
-        if len(wrong_db):
-            rows_of = mine.set_index("code")["row"]
-            hit = wrong_db[wrong_db["parent_code"].isin(rows_of.index)].drop_duplicates("parent_code")
-            mask = t.rows.isin(rows_of[hit["parent_code"]].to_numpy())
-            child = dict(zip(hit["parent_code"], zip(hit["code"], hit["level"], strict=True), strict=True))
-            self.add(
-                t,
-                mask,
-                "level",
-                lambda m: pd.Series(
-                    [
-                        f"'{lv_}' does not fit the units under '{c}' in the database "
-                        f"(e.g. '{child[c][0]}', a {child[c][1]})"
-                        for c, lv_ in zip(code[m], level[m], strict=True)
-                    ],
-                    index=code[m].index,
-                ),
-            )
-        # stored data rows on a unit the import turns into a township or the county
-        turned = lvl_ok & ~level.isin(DATA_LEVELS) & code.isin(db.loc[db["level"].isin(DATA_LEVELS), "code"])
-        if turned.any():
-            codes = code[turned].tolist()
-            holding: dict[str, str] = {}
-            for name_ in UNIT_DATA_TABLES:
-                tbl = schema.metadata.tables[name_]
-                for found in self._lookup(tbl.c.unit_code, codes, distinct=True):
-                    holding.setdefault(found, name_)
-            mask = turned & code.isin(list(holding))
-            self.add(
-                t,
-                mask,
-                "level",
-                lambda m: (
-                    "'"
-                    + level[m]
-                    + "' but the database holds "
-                    + code[m].map(holding)
-                    + " rows on unit '"
-                    + code[m]
-                    + "'; data rows belong to a village or community"
-                ),
-            )
-        return tree
-
     def _lookup(self, column, values: list, distinct: bool = False) -> set:
         found: set = set()
         for i in range(0, len(values), _DB_CHUNK):
@@ -760,65 +624,211 @@ class _Checker:
             found.update(self.conn.execute(stmt).scalars())
         return found
 
+    def check_units(self, db: pd.DataFrame) -> pd.DataFrame:
+        """Check the unit tree the import would leave; return it (code, level, parent_code, row).
+
+        Units are few (hundreds), so the tree is checked with small frames and a few loops
+        over the units at fault, to word their errors.
+        """
+        db = db.assign(row=np.nan)
+        t = self.tables.get("units")
+        if t is None or t.broken:
+            return db
+        units_label = t.label
+        code, level, parent = t.text["code"], t.text["level"], t.text["parent_code"]
+        code_ok, level_ok = t.ok["code"], t.ok["level"] & t.ok["code"]
+        first = code_ok & ~pd.Series(code).duplicated().to_numpy()
+        mine = pd.DataFrame(
+            {
+                "code": code,
+                "level": np.where(t.ok["level"], level, None),
+                "parent_code": np.where(parent != "", parent, None),
+                "row": t.rows,
+            }
+        )[first]
+        tree = pd.concat([db[~db["code"].isin(mine["code"])], mine], ignore_index=True).astype(
+            {"code": object, "level": object, "parent_code": object}
+        )
+        has_parent = parent != ""
+        is_county = level == "county"
+        row_index = {r: i for i, r in enumerate(t.rows.tolist())}
+
+        # the root
+        self.add(
+            t,
+            level_ok & is_county & has_parent,
+            "parent_code",
+            lambda m: "the county has no parent; leave parent_code empty (got " + _q(parent[m]) + ")",
+        )
+        whose = {"township": "the county", "village": "a township", "community": "a township"}
+        self.add(
+            t,
+            level_ok & ~is_county & ~has_parent,
+            "parent_code",
+            lambda m: [f"empty; a {lv} needs the code of its parent ({whose[lv]})" for lv in level[m]],
+        )
+        counties = tree.loc[tree["level"] == "county", ["code", "row"]]
+        if len(counties) > 1:
+            db_counties = set(db.loc[db["level"] == "county", "code"])
+            in_file = counties[counties["row"].notna()]
+            blamed = in_file[~in_file["code"].isin(db_counties)] if db_counties else in_file
+            names = counties["code"].tolist()
+            reasons = {}
+            for c, r in zip(blamed["code"], blamed["row"].astype(int), strict=True):
+                others = ", ".join(
+                    f"'{o}'" + (" (in the database)" if o in db_counties else "") for o in names if o != c
+                )
+                reasons[r] = (
+                    f"a second root: '{c}' is a county, and so is {others}; "
+                    "there must be exactly one county, the root with an empty parent_code"
+                )
+            mask = np.zeros(len(t), dtype=bool)
+            mask[[row_index[r] for r in reasons]] = True
+            self.add(t, mask, "level", lambda m: [reasons[r] for r in t.rows[m].tolist()])
+        elif len(counties) == 0 and len(tree):
+            self.add(
+                t,
+                None,
+                "level",
+                "no county: exactly one unit must have level county and an empty parent_code",
+            )
+
+        # parents that exist
+        known = tree["code"].to_numpy()
+        self.add(
+            t,
+            code_ok & has_parent & ~_isin(parent, known),
+            "parent_code",
+            lambda m: "unknown parent_code " + _q(parent[m]) + f": not in {units_label} nor in the database",
+        )
+
+        # cycles: follow parents 2^k >= n steps; the units reached are those on a cycle
+        links = tree[tree["parent_code"].notna() & tree["parent_code"].isin(known)]
+        up = pd.Series(links["parent_code"].to_numpy(), index=links["code"].to_numpy(), dtype=object)
+        reach = up
+        for _ in range(int(np.ceil(np.log2(len(tree) + 1))) + 1):
+            reach = reach.map(reach).dropna()
+        cyc = code_ok & _isin(code, reach.unique())
+        if cyc.any():
+            parent_of = up.to_dict()
+
+            def cycle(c: str) -> str:
+                seq, node = [c], parent_of[c]
+                while node != c:
+                    seq.append(node)
+                    node = parent_of[node]
+                return "a cycle in the unit tree: " + " → ".join([*seq, c])
+
+            self.add(t, cyc, "parent_code", lambda m: [cycle(c) for c in code[m]])
+
+        # levels along the tree: township under the county, village/community under a township
+        expected = {"township": "county", "village": "township", "community": "township"}
+        article = {"county": "the county", "township": "a township"}
+        tree["parent_level"] = tree["parent_code"].map(tree.set_index("code")["level"])
+        tree["want"] = tree["level"].map(expected)
+        wrong = (
+            tree["want"].notna() & tree["parent_level"].notna() & (tree["parent_level"] != tree["want"])
+        ).to_numpy()
+        in_file_rows = tree["row"].notna().to_numpy()
+        bad_rows = {
+            int(r): f"parent '{p}' is a {pl}; a {lv}'s parent must be {article[w]}"
+            for r, p, pl, lv, w in tree.loc[
+                wrong & in_file_rows, ["row", "parent_code", "parent_level", "level", "want"]
+            ].itertuples(index=False)
+        }
+        if bad_rows:
+            mask = np.isin(t.rows, list(bad_rows)) & code_ok & ~cyc
+            self.add(t, mask, "parent_code", lambda m: [bad_rows[r] for r in t.rows[m].tolist()])
+        # stored units under a unit whose new level no longer fits them
+        stored_wrong = tree.loc[wrong & ~in_file_rows]
+        if len(stored_wrong):
+            row_of = dict(zip(mine["code"], mine["row"], strict=True))
+            clash = {
+                row_of[
+                    p
+                ]: f"'{level[row_index[row_of[p]]]}' does not fit the units under '{p}' in the database "
+                f"(e.g. '{c}', a {lv})"
+                for c, lv, p in stored_wrong[["code", "level", "parent_code"]].itertuples(index=False)
+                if p in row_of
+            }
+            mask = np.isin(t.rows, list(clash))
+            self.add(t, mask, "level", lambda m: [clash[r] for r in t.rows[m].tolist()])
+        # stored data rows on a unit the import turns into a township or the county
+        stored_data_units = db.loc[db["level"].isin(DATA_LEVELS), "code"].to_numpy()
+        turned = level_ok & ~_isin(level, DATA_LEVELS) & _isin(code, stored_data_units)
+        if turned.any():
+            codes = code[turned].tolist()
+            holding: dict[str, str] = {}
+            for name in UNIT_DATA_TABLES:
+                tbl = schema.metadata.tables[name]
+                for found in self._lookup(tbl.c.unit_code, codes, distinct=True):
+                    holding.setdefault(found, name)
+            self.add(
+                t,
+                turned & _isin(code, list(holding)),
+                "level",
+                lambda m: [
+                    f"'{lv}' but the database holds {holding[c]} rows on unit '{c}'; "
+                    "data rows belong to a village or community"
+                    for c, lv in zip(code[m], level[m], strict=True)
+                ],
+            )
+        return tree
+
     def check_unit_refs(self, tree: pd.DataFrame) -> None:
         units_t = self.tables.get("units")
         if units_t is not None and units_t.broken:
             return  # the unit file's own errors say it all
         units_label = self.labels.get("units", "units.csv")
         level_of = tree.drop_duplicates("code").set_index("code")["level"]
+        not_data = [lv for lv in LEVELS if lv not in DATA_LEVELS]
         for name, t in self.tables.items():
             if name == "units" or t.broken or "unit_code" not in t.text:
                 continue
-            uc = t.text["unit_code"]
-            ok = t.ok["unit_code"]
-            lvl = uc.map(level_of)
-            unknown = ok & ~uc.isin(level_of.index)
+            uc, ok = t.text["unit_code"], t.ok["unit_code"]
+            lvl = pd.Series(uc, dtype=object).map(level_of).to_numpy(dtype=object)
             self.add(
                 t,
-                unknown,
+                ok & pd.isna(lvl) & ~_isin(uc, level_of.index),
                 "unit_code",
                 lambda m, uc=uc: (
-                    "unknown unit_code '" + uc[m] + f"': not in {units_label} nor in the database"
+                    "unknown unit_code " + _q(uc[m]) + f": not in {units_label} nor in the database"
                 ),
             )
             if name in UNIT_DATA_TABLES:
-                wrong = ok & lvl.isin([lv for lv in LEVELS if lv not in DATA_LEVELS])
-                what = {"population": "population counts"}.get(name, f"{name} rows")
+                what = "population counts" if name == "population" else f"{name} rows"
                 self.add(
                     t,
-                    wrong,
+                    ok & _isin(lvl, not_data),
                     "unit_code",
                     lambda m, uc=uc, lvl=lvl, what=what: (
-                        "unit '"
-                        + uc[m]
-                        + "' is a "
-                        + lvl[m].astype(str)
+                        "unit "
+                        + _q(uc[m])
+                        + " is a "
+                        + lvl[m].astype(str).astype(object)
                         + f"; {what} belong to a village or community"
                     ),
                 )
 
     def check_migrant_refs(self) -> None:
         t = self.tables.get("migrant_services")
-        if t is None or t.broken:
-            return
         m_t = self.tables.get("migrants")
-        if m_t is not None and m_t.broken:
+        if t is None or t.broken or (m_t is not None and m_t.broken):
             return
-        mig = t.text["migrant_id"]
-        ok = t.ok["migrant_id"]
-        known = m_t.text["migrant_id"][m_t.ok["migrant_id"]] if m_t is not None else pd.Series([], dtype=str)
-        ask = ok & ~mig.isin(known)
+        mig, ok = t.text["migrant_id"], t.ok["migrant_id"]
+        ask = ok.copy()
+        if m_t is not None:
+            ask &= ~_isin(mig, m_t.text["migrant_id"][m_t.ok["migrant_id"]])
         if not ask.any():
             return
-        stored = self._lookup(migrants_table.c.migrant_id, mig[ask].unique().tolist())
-        unknown = ask & ~mig.isin(list(stored))
+        stored = self._lookup(migrants_table.c.migrant_id, pd.unique(mig[ask]).tolist())
         label = self.labels.get("migrants", "migrants.csv")
         self.add(
             t,
-            unknown,
+            ask & ~_isin(mig, list(stored)) if stored else ask,
             "migrant_id",
             lambda m: (
-                "a service for unknown migrant_id '" + mig[m] + f"': not in {label} nor in the database"
+                "a service for unknown migrant_id " + _q(mig[m]) + f": not in {label} nor in the database"
             ),
         )
 
@@ -830,15 +840,20 @@ class _Checker:
             v = t.values[c.name]
             if c.kind in ("text", "enum"):
                 if (t.name, c.name) in NULLABLE_TEXT:
-                    v = v.astype(object).where(v.notna() & (v != ""), None)
-                out[c.name] = v
+                    v = np.where(v == "", None, v) if v.dtype == object else v
+                # object, not pandas' str dtype, which would turn None into NaN
+                out[c.name] = pd.Series(v, dtype=object)
             elif c.kind == "date":
-                out[c.name] = v.dt.date.astype(object).where(v.notna(), None)
+                d = pd.Series(v, dtype="datetime64[us]")
+                out[c.name] = d.dt.date.astype(object).where(d.notna(), None).astype(object)
             elif c.kind == "num":
                 out[c.name] = v.astype("float64")
             else:
-                out[c.name] = v.fillna(0).astype("int64")
-        return pd.DataFrame(out, index=t.raw.index).reset_index(drop=True)
+                out[c.name] = np.nan_to_num(v, nan=0).astype("int64")
+        return pd.DataFrame(out)
+
+
+SPEC_COLUMNS: dict[str, set[str]] = {name: {c.name for c in cols} for name, cols in SPEC.items()}
 
 
 def validate(

@@ -37,7 +37,9 @@ def overview(conn: Connection, root: str, period: Period, basis: str) -> pd.Data
     before = compute(conn, root, period.previous_year(), basis)
     cards = now[now["unit_code"] == root].set_index("indicator")
     last = before[before["unit_code"] == root].set_index("indicator")["value"]
-    cards = cards.assign(previous=last.reindex(cards.index), change=cards["value"] - last.reindex(cards.index))
+    cards = cards.assign(
+        previous=last.reindex(cards.index), change=cards["value"] - last.reindex(cards.index)
+    )
     return cards.reset_index()
 
 
@@ -119,3 +121,233 @@ def pace_summary(row: pd.Series) -> float:
     if not row.get("expected") or np.isnan(row.get("expected", np.nan)):
         return np.nan
     return row["value"] / row["expected"]
+
+
+# --------------------------------------------------------------------------- checks and migrants pages
+
+CHECK_PROGRESS_COLUMNS = [
+    "unit_code",
+    "name",
+    "level",
+    "done",
+    "target",
+    "completion",
+    "coverage",
+    "expected_now",
+    "pace",
+    "status",
+    "projected_pace",
+    "projected_rhythm",
+    "chance",
+    "will_miss",
+]
+MIGRANT_PROGRESS_COLUMNS = [
+    "unit_code",
+    "name",
+    "level",
+    "inflow_present",
+    "inflow_served",
+    "not_served",
+    "outflow_present",
+    "coverage",
+    "target",
+    "status",
+]
+
+
+def _indicator_rows(table: pd.DataFrame, code: str) -> pd.DataFrame:
+    return table[table["indicator"] == code].set_index("unit_code")
+
+
+def check_progress(projection: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The pre-pregnancy check task per unit: the projection (``queries.projection``) beside
+    the engine's status, pace and coverage, with completion = done ÷ target × 100 and the
+    chance to meet in %; the units least likely to meet their task first (no chance last)."""
+    if projection.empty:
+        return pd.DataFrame(columns=CHECK_PROGRESS_COLUMNS)
+    checks = _indicator_rows(table, "prepregnancy_checks")
+    coverage = _indicator_rows(table, "prepregnancy_check_coverage")["value"]
+    p = projection.set_index("unit_code")
+    target = p["target"].where(p["target"] > 0)
+    out = p.assign(
+        name=checks["name"].reindex(p.index),
+        level=checks["level"].reindex(p.index),
+        completion=p["done"] / target * 100.0,
+        coverage=coverage.reindex(p.index).astype(float),
+        pace=checks["pace"].reindex(p.index),
+        status=checks["status"].reindex(p.index),
+        chance=p["chance_to_meet"] * 100.0,
+    ).reset_index()
+    out = out.sort_values(["chance", "name"], na_position="last", kind="stable")
+    return out[CHECK_PROGRESS_COLUMNS].reset_index(drop=True)
+
+
+def check_headline(own: pd.DataFrame, children: pd.DataFrame) -> dict:
+    """The headline figures of the checks page: the unit's own done, target, expected by
+    now and projections (first row of ``own``, a :func:`check_progress` frame), and how
+    many of ``children`` are likely to miss their task."""
+    row = own.iloc[0] if len(own) else pd.Series(dtype=object)
+    return {
+        "done": row.get("done", np.nan),
+        "target": row.get("target", np.nan),
+        "expected_now": row.get("expected_now", np.nan),
+        "projected_rhythm": row.get("projected_rhythm", np.nan),
+        "projected_pace": row.get("projected_pace", np.nan),
+        "chance": row.get("chance", np.nan),
+        "status": row.get("status"),
+        "pace": row.get("pace"),
+        "likely_miss": int(children["will_miss"].astype(bool).sum()) if len(children) else 0,
+        "units": len(children),
+        # nothing to show: no task and no couple checked
+        "empty": pd.isna(row.get("target")) and not row.get("done", 0) > 0,
+    }
+
+
+def migrant_progress(flows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Migrant counts per unit (``queries.series.migrant_flows``) beside the engine's service
+    coverage, target and status, with the inflow migrants not yet served; in the order of
+    ``flows``."""
+    if flows.empty:
+        return pd.DataFrame(columns=MIGRANT_PROGRESS_COLUMNS)
+    cov = _indicator_rows(table, "migrant_service_coverage")
+    f = flows.set_index("unit_code")
+    out = f.assign(
+        name=cov["name"].reindex(f.index),
+        level=cov["level"].reindex(f.index),
+        not_served=(f["inflow_present"] - f["inflow_served"]).astype(int),
+        coverage=cov["value"].reindex(f.index).astype(float),
+        target=cov["target"].reindex(f.index).astype(float),
+        status=cov["status"].reindex(f.index),
+    ).reset_index()
+    return out[MIGRANT_PROGRESS_COLUMNS]
+
+
+def migrant_priority(progress: pd.DataFrame) -> pd.DataFrame:
+    """Units with many inflow migrants not served first (then the lower coverage)."""
+    return progress.sort_values(
+        ["not_served", "coverage", "name"], ascending=[False, True, True], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+def sort_by(frame: pd.DataFrame, column: str, ascending: bool = True) -> pd.DataFrame:
+    """A frame sorted on one column, missing values last (for charts' and tables' order)."""
+    return frame.sort_values(column, ascending=ascending, na_position="last", kind="stable").reset_index(
+        drop=True
+    )
+
+
+# --------------------------------------------------------------------------- unit detail
+
+DETAIL_COLUMNS = [
+    "indicator",
+    "value",
+    "target",
+    "target_from",
+    "status",
+    "expected",
+    "pace",
+    "parent_value",
+    "peer_median",
+    "peer_rank",
+    "peer_count",
+    "ci_low",
+    "ci_high",
+    "verdict",
+]
+
+
+def unit_info(units: pd.DataFrame, code: str) -> dict | None:
+    """The unit ``code`` in the ``units`` frame (code, name, level, parent_code): its name,
+    level, parent (code and name, None for the county) and its children's codes.
+    None when the code is unknown."""
+    row = units.loc[units["code"] == code]
+    if row.empty:
+        return None
+    parent = row["parent_code"].iloc[0]
+    parent = None if parent is None or (isinstance(parent, float) and np.isnan(parent)) else str(parent)
+    names = units.set_index("code")["name"]
+    return {
+        "code": code,
+        "name": str(row["name"].iloc[0]),
+        "level": str(row["level"].iloc[0]),
+        "parent_code": parent,
+        "parent_name": None if parent is None else str(names.get(parent, parent)),
+        "children": units.loc[units["parent_code"] == code, "code"].astype(str).tolist(),
+    }
+
+
+def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
+    """One row per indicator for unit ``code``: the engine's value, target, status, pace and
+    interval, with the parent's value, and the peers' median and the unit's rank among them.
+
+    ``table`` is the engine's long table for a root above the unit and its parent (the
+    county). Peers are the children of the unit's parent, the unit included; the median and
+    the rank are over peers that have a value. Rank 1 is the best by the indicator's
+    direction (lowest where lower meets the target); ties share the better rank. The county
+    has no parent and no peers: those columns are NaN.
+    """
+    own = table.loc[table["unit_code"] == code]
+    if own.empty:
+        return pd.DataFrame(columns=DETAIL_COLUMNS)
+    own = own.set_index("indicator")
+    parent = own["parent_code"].iloc[0]
+    has_parent = isinstance(parent, str) and parent != ""
+    parent_rows = table.loc[table["unit_code"] == parent] if has_parent else table.iloc[0:0]
+    peers = table.loc[table["parent_code"] == parent] if has_parent else table.iloc[0:0]
+    peers = peers.loc[peers["value"].notna()]
+
+    lower = peers["indicator"].map(lambda c: registry.BY_CODE[c].better == "lower")
+    key = peers["value"].where(lower, -peers["value"])
+    ranks = key.groupby(peers["indicator"]).rank(method="min")
+    own_rank = ranks[peers["unit_code"] == code]
+    rank = pd.Series(own_rank.to_numpy(), index=peers.loc[own_rank.index, "indicator"].to_numpy())
+
+    out = own.assign(
+        parent_value=parent_rows.set_index("indicator")["value"].reindex(own.index),
+        peer_median=peers.groupby("indicator")["value"].median().reindex(own.index),
+        peer_rank=rank.reindex(own.index),
+        peer_count=peers.groupby("indicator")["value"].count().reindex(own.index),
+    )
+    return out.reset_index()[DETAIL_COLUMNS]
+
+
+def lineage(table: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The sex ratio row of ``code`` and of each of its ancestors in ``table``, the unit first:
+    unit_code, name, level, value, target, ci_low, ci_high, verdict, boys, girls."""
+    sr = table.loc[table["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")
+    rows, current = [], code
+    while isinstance(current, str) and current in sr.index:
+        rows.append(current)
+        current = sr.at[current, "parent_code"]
+    out = sr.loc[rows, ["name", "level", "value", "target", "ci_low", "ci_high", "verdict"]]
+    return out.assign(boys=sr.loc[rows, "numerator"], girls=sr.loc[rows, "denominator"]).reset_index()
+
+
+def trend_years(available: list[int], year: int, span: int = 5) -> list[int]:
+    """The years of ``available`` in the ``span`` years ending with ``year``, oldest first."""
+    return sorted(y for y in available if year - span < y <= year)
+
+
+def trend_with_data(trend: pd.DataFrame) -> pd.DataFrame:
+    """A trend (``queries.series.trend``) without the years in which the unit has no events
+    at all: no births, no pre-pregnancy check and no migrant served (a year that has only
+    year-end population rows would otherwise show a birth rate of 0)."""
+    events = trend.loc[
+        trend["indicator"].isin(["birth_rate", "prepregnancy_checks", "migrant_service_coverage"])
+    ]
+    active = events.loc[events["numerator"].fillna(0) > 0, "year"].unique()
+    return trend.loc[trend["year"].isin(active)].reset_index(drop=True)
+
+
+def births_by_month(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
+    """Births per month of the period's year through the as-of month beside all twelve
+    months of the year before, in one long frame: year, month, births, boys, girls.
+
+    ``queries.series.monthly_births`` for both years; the as-of month counts whole.
+    """
+    from queries.series import monthly_births
+
+    this = monthly_births(conn, root, period.year, basis)
+    this = this.loc[this["month"] <= period.as_of.month].assign(year=period.year)
+    last = monthly_births(conn, root, period.year - 1, basis).assign(year=period.year - 1)
+    return pd.concat([last, this], ignore_index=True)[["year", "month", "births", "boys", "girls"]]

@@ -185,3 +185,32 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+# --------------------------------------------------------------------------- the app on a demo county
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a SQLite file holding a small demo county (4 townships, 44 villages and
+    communities, 2023–2025 with events up to 15 November 2025), built once per session."""
+    from datetime import date
+
+    from queries.demo import create_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite"
+    engine = make_engine(url)
+    try:
+        create_demo(
+            engine, villages=40, communities=4, townships=4, years=3, until=date(2025, 11, 15), seed=7
+        )
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app reads the demo county for this test (POPDASH_DB_URL); returns its URL."""
+    monkeypatch.setenv("POPDASH_DB_URL", demo_db_url)
+    return demo_db_url

@@ -9,6 +9,7 @@ from itertools import count
 from sqlalchemy import insert
 
 from queries import schema as s
+from queries import analytics
 from queries.db import rebuild_ancestors
 
 _ids = count(1)
@@ -110,6 +111,7 @@ class County:
                 )
             ],
         )
+        analytics.refresh(self.conn)
         return mid
 
     def service(self, migrant_id: str, on: date, kind: str = "file"):
@@ -117,6 +119,7 @@ class County:
             insert(s.migrant_services),
             [dict(service_id=f"s{next(_ids)}", migrant_id=migrant_id, service_date=on, service=kind)],
         )
+        analytics.refresh(self.conn)
 
     def target(self, year: int, unit: str, indicator: str, value: float):
         self.conn.execute(

@@ -1,0 +1,162 @@
+"""What the assessment and targets pages show, as plain tables (no streamlit here).
+
+``ranking_table`` turns ``queries.assessment.assess``'s frame into the page's ranking (one
+score column per counted indicator, localised headers); ``unit_breakdown`` is one unit's
+score indicator by indicator; ``rules_table`` explains a level's rules; ``assessment_export``
+is the flat download. The pages style these; the command line may reuse them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard.i18n import indicator_name, status_label, t, verdict_label
+from queries import registry
+from queries.assessment import Rule
+
+SCORE_SYMBOLS = {k: s.symbol for k, s in registry.STATUS.items()}
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def rank_change_text(change) -> str:
+    """▲ 3 moved up three places, ▼ 2 down two, ＝ the same, — no rank last year."""
+    if not _finite(change):
+        return "—"
+    n = int(round(float(change)))
+    return f"▲ {n}" if n > 0 else f"▼ {-n}" if n < 0 else "＝"
+
+
+def veto_text(veto_by: str, lang: str) -> str:
+    codes = [c for c in str(veto_by or "").split(",") if c]
+    if not codes:
+        return ""
+    sep = "、" if lang == "zh" else ", "
+    return "✘ " + sep.join(indicator_name(c, lang) for c in codes)
+
+
+def codes_of(frame: pd.DataFrame) -> list[str]:
+    """The indicators the assessment frame scores, in the rules' order."""
+    return [c[: -len("|status")] for c in frame.columns if c.endswith("|status")]
+
+
+def score_header(rule: Rule, lang: str) -> str:
+    name = indicator_name(rule.indicator, lang)
+    if rule.points == 0:
+        return f"{name}（{t('as_veto_only', lang)}）"
+    return f"{name}（{rule.points:g}）"
+
+
+def ranking_table(frame: pd.DataFrame, rules: tuple[Rule, ...], lang: str) -> pd.DataFrame:
+    """The ranking as shown: rank, change, unit, total, max, veto, then a score per indicator
+    (NaN where the indicator is not counted for the unit; veto-only indicators show their
+    status symbol instead, since they carry no points)."""
+    out = pd.DataFrame(
+        {
+            t("rank", lang): frame["rank"].astype(int).to_numpy(),
+            t("as_rank_change", lang): frame["rank_change"].map(rank_change_text).to_numpy(),
+            t("unit", lang): frame["name"].to_numpy(),
+            t("as_total", lang): frame["total"].astype(float).round(2).to_numpy(),
+            t("as_max", lang): frame["max_points"].astype(float).to_numpy(),
+            t("as_veto", lang): frame["veto_by"].map(lambda v: veto_text(v, lang)).to_numpy(),
+        }
+    )
+    for rule in rules:
+        header = score_header(rule, lang)
+        if rule.points == 0:
+            out[header] = frame[f"{rule.indicator}|status"].map(lambda s: status_label(s, lang)).to_numpy()
+        else:
+            out[header] = frame[f"{rule.indicator}|score"].astype(float).round(2).to_numpy()
+    return out
+
+
+def status_text(row: pd.Series, code: str, lang: str) -> str:
+    status = row.get(f"{code}|status")
+    text = status_label(status, lang)
+    if code == "sex_ratio_at_birth" and isinstance(row.get(f"{code}|verdict"), str):
+        verdict = row[f"{code}|verdict"]
+        if verdict != "no_data" and _finite(row.get(f"{code}|ci_low")):
+            fmt = registry.get(code).format
+            text += (
+                f"（{t('sex_ratio_interval', lang)} {fmt(row[f'{code}|ci_low'])}–{fmt(row[f'{code}|ci_high'])}，"
+                f"{verdict_label(verdict, lang)}）"
+            )
+    return text
+
+
+def scoring_text(rule: Rule, lang: str) -> str:
+    if rule.scoring == "proportional":
+        return t("as_scoring_proportional", lang, floor=f"{rule.floor:.0%}")
+    return t("as_scoring_met_or_nothing", lang)
+
+
+def unit_breakdown(row: pd.Series, rules: tuple[Rule, ...], lang: str) -> pd.DataFrame:
+    """One unit's score, indicator by indicator: value, target, status, credited share,
+    score, points and whether it vetoed."""
+    records = []
+    for rule in rules:
+        code = rule.indicator
+        ind = registry.get(code)
+        status = row.get(f"{code}|status")
+        share = row.get(f"{code}|share")
+        score = row.get(f"{code}|score")
+        points = row.get(f"{code}|points")
+        vetoed = rule.veto and status == "not_met"
+        records.append(
+            {
+                t("as_indicator", lang): ind.name(lang),
+                t("value", lang): ind.format(row.get(f"{code}|value")),
+                t("target", lang): ind.format(row.get(f"{code}|target")),
+                t("status", lang): status_text(row, code, lang),
+                t("as_share", lang): f"{float(share):.0%}" if _finite(share) else "—",
+                t("as_score", lang): f"{float(score):.2f}" if _finite(score) else "—",
+                t("as_points", lang): f"{float(points):g}" if _finite(points) else t("as_not_counted", lang),
+                t("as_scoring", lang): scoring_text(rule, lang),
+                t("as_veto", lang): ("✘ " + t("as_vetoed", lang))
+                if vetoed
+                else (t("as_veto_rule", lang) if rule.veto else ""),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def rules_table(rules: tuple[Rule, ...], lang: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("as_indicator", lang): [indicator_name(r.indicator, lang) for r in rules],
+            t("code", lang): [r.indicator for r in rules],
+            t("as_points", lang): [r.points for r in rules],
+            t("as_scoring", lang): [scoring_text(r, lang) for r in rules],
+            t("as_veto", lang): ["✘ " + t("as_veto_rule", lang) if r.veto else "" for r in rules],
+        }
+    )
+
+
+def assessment_export(frame: pd.DataFrame, rules: tuple[Rule, ...], lang: str = "zh") -> pd.DataFrame:
+    """The assessment as a flat table for CSV/Excel: per indicator value, target, status, score."""
+    out = pd.DataFrame(
+        {
+            t("code", lang): frame["unit_code"],
+            t("unit", lang): frame["name"],
+            t("rank", lang): frame["rank"],
+            t("as_rank_last_year", lang): frame["rank_last_year"],
+            t("as_total", lang): frame["total"].round(4),
+            t("as_max", lang): frame["max_points"],
+            t("as_veto", lang): frame["veto_by"].map(lambda v: veto_text(v, lang).lstrip("✘ ")),
+        }
+    )
+    for rule in rules:
+        code, ind = rule.indicator, registry.get(rule.indicator)
+        name = indicator_name(code, lang)
+        out[f"{name} {t('value', lang)}"] = frame[f"{code}|value"].astype(float).round(ind.decimals + 2)
+        out[f"{name} {t('target', lang)}"] = frame[f"{code}|target"].astype(float)
+        out[f"{name} {t('status', lang)}"] = frame[f"{code}|status"].map(lambda s: status_label(s, lang))
+        out[f"{name} {t('as_score', lang)}"] = frame[f"{code}|score"].astype(float).round(4)
+    return out

@@ -1,0 +1,255 @@
+"""The folium map of a :class:`geo.choropleth.MapFrame`, light and offline.
+
+- **Offline**: folium's map loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs
+  and tiles from OpenStreetMap. Here the map loads only Leaflet's JS and CSS, from the
+  URLs in :class:`LeafletAssets` (the app serves them from an installed package), and
+  draws no base tiles unless a tile URL is given (an intranet tile server).
+- **Light**: one GeoJSON layer with simplified shapes, coordinates rounded to 5 decimals
+  (about 1 m) and only the properties the tooltip shows; styles are grouped by folium
+  into one small lookup rather than repeated per feature. Above ``CANVAS_ABOVE`` features
+  Leaflet draws on a canvas instead of one SVG path per unit.
+- **Clickable**: every feature carries its unit ``code``, so a click can open the unit.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from geo.choropleth import LegendEntry, MapFrame
+from geo.simplify import GRID_DEGREES
+
+CANVAS_ABOVE = 2000
+DECIMALS = 5
+TOOLTIP_FIELDS_SEX_RATIO = ("name", "value", "interval", "births", "target", "status")
+TOOLTIP_FIELDS = ("name", "value", "target", "status")
+_FIELD_COLUMN = {
+    "name": "name",
+    "value": "value_text",
+    "interval": "interval_text",
+    "births": "births_text",
+    "target": "target_text",
+    "status": "status_text",
+}
+
+
+@dataclass(frozen=True)
+class LeafletAssets:
+    """Where the browser loads Leaflet from (relative to the map's own document)."""
+
+    js: str
+    css: str
+
+
+def _rounded(coords):
+    if isinstance(coords, (float, int)):
+        return round(float(coords), DECIMALS)
+    return [_rounded(c) for c in coords]
+
+
+def geometry_json(geom) -> dict:
+    """A GeoJSON geometry with coordinates on the 5-decimal grid."""
+    geom = shapely.set_precision(geom, GRID_DEGREES, mode="pointwise")
+    mapping = shapely.geometry.mapping(geom)
+    return {"type": mapping["type"], "coordinates": _rounded(mapping["coordinates"])}
+
+
+def geometries_json(shapes: gpd.GeoDataFrame) -> dict[str, dict]:
+    """Unit code → GeoJSON geometry, for the (already simplified) shapes of one level."""
+    return {str(c): geometry_json(g) for c, g in zip(shapes["code"], shapes.geometry, strict=True)}
+
+
+def tooltip_fields(frame: MapFrame) -> tuple[str, ...]:
+    return TOOLTIP_FIELDS_SEX_RATIO if frame.is_sex_ratio else TOOLTIP_FIELDS
+
+
+def feature_collection(geometries: dict[str, dict], frame: MapFrame) -> dict:
+    """The GeoJSON the browser receives: units with a shape, in the frame's drawing order
+    (marked units last, so their outline is on top), each with its code and tooltip text."""
+    fields = tooltip_fields(frame)
+    features = []
+    for row in frame.units.itertuples(index=False):
+        geom = geometries.get(row.code)
+        if geom is None:
+            continue
+        props = {"code": row.code}
+        props.update({f: getattr(row, _FIELD_COLUMN[f]) for f in fields})
+        features.append({"type": "Feature", "properties": props, "geometry": geom})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def unit_style(row) -> dict:
+    """Leaflet path style of one unit of the frame."""
+    style = {
+        "fillColor": row["colour"],
+        "color": "#4d4d4d",
+        "weight": 0.6,
+        "opacity": 0.8,
+        "fillOpacity": 0.85,
+    }
+    if row["faded"]:
+        style.update(fillOpacity=0.3, color="#9a9a9a", weight=0.5)
+    if row["marked"]:
+        style.update(color="#000000", weight=2.6, opacity=1.0, fillOpacity=0.9)
+        if row["verdict"] == "low":
+            style["dashArray"] = "5 3"
+    return style
+
+
+def legend_html(title: str, entries: tuple[LegendEntry, ...], note: str = "") -> str:
+    """The legend as one compact HTML block (shown under the map): a swatch and what it means."""
+    items = []
+    for e in entries:
+        if e.kind == "fill":
+            swatch = f"background:{e.colour};border:1px solid #888"
+        elif e.kind == "faded":
+            swatch = f"background:{e.colour};opacity:0.35;border:1px solid #bbb"
+        else:
+            line = "dashed" if e.kind == "dashed" else "solid"
+            swatch = f"background:#fff;border:2.5px {line} {e.colour}"
+        items.append(
+            "<span style='display:inline-flex;align-items:center;gap:4px;margin:2px 10px 2px 0;white-space:nowrap'>"
+            f"<span style='display:inline-block;width:16px;height:11px;{swatch}'></span>{html.escape(e.label)}</span>"
+        )
+    extra = f"<div style='color:#666;margin-top:2px'>{html.escape(note)}</div>" if note else ""
+    return (
+        "<div class='popdash-legend' style='font-size:0.85em;line-height:1.5'>"
+        f"<b style='margin-right:10px'>{html.escape(title)}</b>{''.join(items)}{extra}</div>"
+    )
+
+
+class FitOnce(MacroElement):
+    """Fit the map to the units once the map's frame has its final size (a fit made
+    while the component is still being laid out leaves the county small)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var fit = function () {
+                map.invalidateSize();
+                map.fitBounds({{ this.bounds|tojson }}, {padding: [6, 6]});
+            };
+            fit();
+            setTimeout(fit, 120);
+            // When the polygons are on screen, for the render-time measurements.
+            var mark = window.__popdash = window.__popdash || {};
+            mark.fitted = performance.now();
+            requestAnimationFrame(function () {
+                requestAnimationFrame(function () { mark.painted = performance.now(); });
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitOnce"
+        self.bounds = bounds
+
+
+def build_map(
+    collection: dict,
+    frame: MapFrame,
+    aliases: dict[str, str],
+    assets: LeafletAssets,
+    tile_url: str | None = None,
+    tile_attribution: str | None = None,
+) -> folium.Map:
+    """The choropleth as a folium map that requests nothing but ``assets`` (and
+    ``tile_url``'s tiles when one is given)."""
+    styles = {row["code"]: unit_style(row) for _, row in frame.units.iterrows()}
+    features = collection["features"]
+    bounds = _bounds(features)
+    m = folium.Map(
+        location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=len(features) > CANVAS_ABOVE,
+        attribution_control=bool(tile_url),
+        zoom_snap=0.25,
+    )
+    m.default_js = [("leaflet", assets.js)]
+    m.default_css = [("leaflet_css", assets.css)]
+    m.get_root().header.add_child(Element("<style>.leaflet-container{background:#f3f5f2}</style>"))
+    if tile_url:
+        folium.TileLayer(
+            tiles=tile_url, attr=tile_attribution or "intranet tiles", name="base", control=False, max_zoom=18
+        ).add_to(m)
+    if features:
+        fields = list(tooltip_fields(frame))
+        folium.GeoJson(
+            collection,
+            name="units",
+            style_function=lambda f: styles.get(f["properties"]["code"], {}),
+            highlight_function=lambda f: {"weight": 3.2, "color": "#1f6f6b", "opacity": 1.0},
+            tooltip=folium.GeoJsonTooltip(
+                fields=fields,
+                aliases=[aliases.get(f, f) for f in fields],
+                sticky=True,
+                style="font-size:13px;",
+            ),
+            smooth_factor=0.5,
+        ).add_to(m)
+        FitOnce(bounds).add_to(m)
+    return m
+
+
+def _bounds(features: list[dict]) -> list[list[float]]:
+    """[[south, west], [north, east]] of the features (a point in China when there are none)."""
+    if not features:
+        return [[29.2, 119.5], [29.2, 119.5]]
+    coords = np.concatenate([np.asarray(_flat(f["geometry"]["coordinates"]), dtype=float) for f in features])
+    return [
+        [float(coords[:, 1].min()), float(coords[:, 0].min())],
+        [float(coords[:, 1].max()), float(coords[:, 0].max())],
+    ]
+
+
+def _flat(coords) -> list:
+    if coords and isinstance(coords[0], (float, int)):
+        return [coords]
+    out: list = []
+    for c in coords:
+        out.extend(_flat(c))
+    return out
+
+
+def external_urls(m: folium.Map) -> list[str]:
+    """Every http(s) URL the rendered map would make the browser load (none, offline)."""
+    text = m.get_root().render()
+    links = []
+    for elem in _walk(m):
+        links += [u for _, u in getattr(elem, "default_js", [])] + [
+            u for _, u in getattr(elem, "default_css", [])
+        ]
+    found = [u for u in links if u.startswith(("http:", "https:", "//"))]
+    for marker in ('src="http', "src='http", 'href="http', "href='http", "url(http"):
+        if marker in text:
+            found.append(marker)
+    return found
+
+
+def _walk(elem):
+    yield elem
+    for child in getattr(elem, "_children", {}).values():
+        yield from _walk(child)
+
+
+def html_size(m: folium.Map) -> int:
+    """Bytes of the map as one standalone HTML page."""
+    return len(m.get_root().render().encode())
+
+
+def geojson_size(collection: dict) -> int:
+    return len(json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode())

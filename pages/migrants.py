@@ -1,0 +1,192 @@
+"""流动人口 Migrant services: the chosen unit's inflow migrants served, coverage per unit below
+against its target, inflow and outflow per unit, the services by kind, and the units with
+many migrants not served first."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.filters import current
+from dashboard.i18n import service_name, status_label, t
+from dashboard.widgets import badge, fmt, page_path, view_params
+from queries import registry, views
+from queries.period import make_period
+
+CODE = "migrant_service_coverage"
+COUNT = "prepregnancy_checks"  # a whole number with thousands separators, as the registry formats counts
+
+f = current()
+lang = f.lang
+units = data.units(f.db).set_index("code")
+names = units["name"]
+parent = f.township or f.county
+st.title(f"{t('page_migrants', lang)} · {names[f.unit]}")
+st.caption(
+    f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · "
+    f"{t('year_fraction', lang, pct=make_period(f.year, f.as_of).year_fraction)}"
+)
+if data.record_count(f.db, f.unit, f.year, f.as_of) == 0:
+    st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
+    st.stop()
+
+table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
+own = views.migrant_progress(
+    data.migrant_flows(f.db, f.unit, f.year, f.as_of, units.at[f.unit, "level"]), table
+)
+mine = own.iloc[0]
+if mine["inflow_present"] == 0:
+    st.info(t("mg_no_inflow", lang))
+    st.stop()
+
+# --- headline ---------------------------------------------------------------------------
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric(t("mg_inflow", lang), fmt(COUNT, mine["inflow_present"]))
+c2.metric(t("mg_served", lang), fmt(COUNT, mine["inflow_served"]))
+c3.metric(t("mg_not_served", lang), fmt(COUNT, mine["not_served"]))
+c4.metric(registry.get(CODE).name(lang), f"{fmt(CODE, mine['coverage'])}%")
+c5.metric(t("mg_outflow", lang), fmt(COUNT, mine["outflow_present"]))
+st.markdown(
+    f"{t('target', lang)}: {fmt(CODE, mine['target'])}% &nbsp; {badge(mine['status'], lang)}",
+    unsafe_allow_html=True,
+)
+
+child_level = views.level_of_children(table, parent)
+progress = (
+    views.migrant_progress(data.migrant_flows(f.db, parent, f.year, f.as_of, child_level), table)
+    if child_level
+    else views.migrant_progress(pd.DataFrame(), table)
+)
+if f.village:
+    st.caption(t("parent_units_note", lang, parent=names[parent]))
+
+# --- coverage per unit against its target -------------------------------------------------
+st.subheader(t("mg_coverage_title", lang))
+if progress.empty:
+    st.info(t("ck_no_children", lang))
+else:
+    status_title = t("status", lang)
+    chart = progress.assign(
+        status_label=progress["status"].map(lambda s: status_label(s, lang)),
+        text=[
+            f"{registry.STATUS[s].symbol} {fmt(CODE, v)}"
+            for s, v in zip(progress["status"], progress["coverage"], strict=True)
+        ],
+        coverage_text=progress["coverage"].map(lambda v: fmt(CODE, v)),
+        target_text=progress["target"].map(lambda v: fmt(CODE, v)),
+    )
+    order = list(views.sort_by(progress, "coverage", ascending=False)["name"])
+    y = alt.Y("name:N", sort=order, title=None)
+    tooltip = [
+        alt.Tooltip("name:N", title=t("unit", lang)),
+        alt.Tooltip("coverage_text:N", title=t("mg_coverage", lang)),
+        alt.Tooltip("target_text:N", title=t("target", lang)),
+        alt.Tooltip("status_label:N", title=status_title),
+    ]
+    bars = (
+        alt.Chart(chart)
+        .mark_bar()
+        .encode(
+            x=alt.X("coverage:Q", title=t("mg_coverage", lang), scale=alt.Scale(domain=[0, 100])),
+            y=y,
+            color=alt.Color(
+                "status_label:N",
+                title=status_title,
+                scale=alt.Scale(
+                    domain=[s.label(lang) for s in registry.STATUS.values()],
+                    range=[s.colour for s in registry.STATUS.values()],
+                ),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    labels = (
+        alt.Chart(chart)
+        .mark_text(align="right", dx=-4, color="white", fontWeight="bold")
+        .encode(x="coverage:Q", y=y, text="text:N")
+    )
+    ticks = (
+        alt.Chart(chart).mark_tick(color="#000000", thickness=3).encode(x="target:Q", y=y, tooltip=tooltip)
+    )
+    st.altair_chart(alt.layer(bars, labels, ticks).properties(height=alt.Step(26)))
+    st.caption(t("mg_target_tick", lang))
+
+    # --- inflow and outflow per unit -------------------------------------------------------
+    st.subheader(t("mg_flows_title", lang))
+
+    labels = {
+        "name": t("unit", lang),
+        "inflow_present": t("mg_inflow", lang),
+        "inflow_served": t("mg_served", lang),
+        "not_served": t("mg_not_served", lang),
+        "outflow_present": t("mg_outflow", lang),
+        "coverage": t("mg_coverage", lang),
+        "target": t("target", lang),
+        "status": t("status", lang),
+    }
+    status_css = {k: f"background-color:{s.background};color:{s.colour}" for k, s in registry.STATUS.items()}
+
+    def frame(rows: pd.DataFrame, columns: list[str]):
+        """The rows' ``columns`` under their labels, counts and rates as the registry writes
+        them (sorting stays numeric), the status with its symbol and colour."""
+        shown = rows[columns].assign(status=rows["status"].map(lambda s: status_label(s, lang)))
+        shown = shown.rename(columns=labels)
+        formats = {
+            labels[c]: (lambda v: fmt(CODE, v)) if c in ("coverage", "target") else (lambda v: fmt(COUNT, v))
+            for c in columns
+            if c not in ("name", "status")
+        }
+        return shown.style.format(formats).apply(
+            lambda _: [status_css.get(s, "") for s in rows["status"]], subset=[labels["status"]], axis=0
+        )
+
+    st.dataframe(
+        frame(progress, list(labels)), hide_index=True, height="content", key=f"migrant-flows-{parent}"
+    )
+
+    # --- units with many migrants not served first ----------------------------------------
+    st.subheader(t("mg_priority_title", lang))
+    st.caption(t("mg_priority_note", lang))
+    priority = views.migrant_priority(progress)
+    event = st.dataframe(
+        frame(priority, ["name", "not_served", "inflow_present", "coverage", "target", "status"]),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        height="content",
+        key=f"migrant-priority-{parent}-{f.year}-{f.as_of.isoformat()}",
+    )
+    st.caption(t("click_row_hint", lang))
+    if event.selection.rows:
+        picked = priority.iloc[event.selection.rows[0]]["unit_code"]
+        st.switch_page(page_path("unit_detail.py"), query_params=view_params(f, unit=picked))
+
+# --- services by kind ------------------------------------------------------------------
+st.subheader(f"{t('mg_mix_title', lang)} · {names[f.unit]}")
+mix = data.service_mix(f.db, f.unit, f.year, f.as_of)
+if mix.empty:
+    st.info(t("mg_no_services", lang))
+else:
+    kinds = mix.assign(kind=mix["service"].map(lambda s: service_name(s, lang)))
+    y = alt.Y("kind:N", sort=list(kinds["kind"]), title=t("mg_service_kind", lang))
+    bars = (
+        alt.Chart(kinds)
+        .mark_bar(color="#0072B2")
+        .encode(
+            x=alt.X("services:Q", title=t("mg_services", lang)),
+            y=y,
+            tooltip=[
+                alt.Tooltip("kind:N", title=t("mg_service_kind", lang)),
+                alt.Tooltip("services:Q", title=t("mg_services", lang), format=",d"),
+                alt.Tooltip("migrants:Q", title=t("mg_migrants", lang), format=",d"),
+            ],
+        )
+    )
+    text = (
+        alt.Chart(kinds)
+        .mark_text(align="left", dx=4)
+        .encode(x="services:Q", y=y, text=alt.Text("services:Q", format=",d"))
+    )
+    st.altair_chart(alt.layer(bars, text).properties(height=alt.Step(34)))
+    st.caption(t("mg_mix_note", lang))

@@ -1,0 +1,215 @@
+"""The map page in a real headless Chromium, with the network closed: the map draws from
+the app's own Leaflet, a click on a village lands on its detail page, and nothing is
+requested from outside 127.0.0.1. Screenshots and render times go to test-output/."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from queries.db import make_engine
+from queries.demo import create_demo
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "test-output"
+SHOTS = OUT / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+YEAR, AS_OF = 2025, date(2025, 11, 15)
+MAP_FRAME = "iframe[title*='st_folium']"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def county_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The demo county at full size (400 villages and communities), two years."""
+    path = tmp_path_factory.mktemp("map-browser") / "county.sqlite"
+    url = f"sqlite:///{path}"
+    eng = make_engine(url)
+    try:
+        create_demo(eng, villages=388, communities=12, townships=15, years=2, until=AS_OF)
+    finally:
+        eng.dispose()
+    return url, path
+
+
+@pytest.fixture(scope="module")
+def app_url(county_db: tuple[str, Path]) -> Iterator[str]:
+    """The dashboard served by `streamlit run` on a free local port."""
+    port = _free_port()
+    env = {**os.environ, "POPDASH_DB_URL": county_db[0]}
+    for name in ("POPDASH_BOUNDARIES", "POPDASH_BOUNDARY_CODE_COLUMN", "POPDASH_TILE_URL"):
+        env.pop(name, None)
+    log = open(county_db[1].with_suffix(".log"), "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("streamlit did not start:\n" + county_db[1].with_suffix(".log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (bash .ci/run does)", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _names(db_path: Path) -> dict[str, str]:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        return dict(conn.execute("select code, name from units").fetchall())
+
+
+def _map_frame(page):
+    for frame in page.frames:
+        if "st_folium" in frame.url:
+            return frame
+    raise AssertionError("no map frame")
+
+
+def _render_times(page) -> dict[str, float]:
+    """Leaflet's own timing of the map: from leaflet.js loaded to the polygons painted."""
+    frame = _map_frame(page)
+    frame.wait_for_function("() => window.__popdash && window.__popdash.painted", timeout=30_000)
+    return frame.evaluate(
+        """() => {
+            const js = performance.getEntriesByType('resource').find(r => r.name.endsWith('/leaflet.js'));
+            return {ready: js.responseEnd, painted: window.__popdash.painted,
+                    paths: document.querySelectorAll('path.leaflet-interactive').length};
+        }"""
+    )
+
+
+def test_map_draws_offline_and_a_click_opens_the_village(app_url, county_db, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    outside: list[str] = []
+
+    def watch(url: str) -> None:
+        host = urlparse(url).hostname
+        if url.startswith(("http:", "https:", "ws:", "wss:")) and host not in LOCAL_HOSTS:
+            outside.append(url)
+
+    context = browser.new_context(viewport={"width": 1500, "height": 1350}, locale="zh-CN")
+    context.on("request", lambda r: watch(r.url))
+    page = context.new_page()
+    page.on("websocket", lambda ws: watch(ws.url))
+    url = f"{app_url}/map?year={YEAR}&as_of={AS_OF.isoformat()}"
+
+    # First visit: the server builds the demo boundaries and fills its caches.
+    start = time.perf_counter()
+    page.goto(url)
+    paths = page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive")
+    paths.first.wait_for(timeout=120_000)
+    cold = time.perf_counter() - start
+
+    # Second visit, caches warm: what a user sees every day.
+    start = time.perf_counter()
+    page.goto(url)
+    paths.first.wait_for(timeout=60_000)
+    warm = time.perf_counter() - start
+    leaflet = _render_times(page)
+    assert leaflet["paths"] == 400  # 388 villages and 12 communities, each a polygon
+    render_ms = leaflet["painted"] - leaflet["ready"]
+    time.sleep(1.0)  # let the legend and the funnel plot settle for the picture
+    page.screenshot(path=str(SHOTS / "map_villages.png"))
+
+    # Hover a village: the tooltip names it; a click opens its detail page.
+    village = paths.nth(157)
+    village.hover(force=True)
+    tooltip = page.frame_locator(MAP_FRAME).locator(".leaflet-tooltip").first
+    tooltip.wait_for(timeout=10_000)
+    lines = [line.split("\t") for line in tooltip.inner_text().splitlines()]
+    name = lines[0][-1].strip()
+    assert len(lines) == 6, lines  # name, value, interval, births, target, status
+    page.screenshot(path=str(SHOTS / "map_tooltip.png"))
+    village.click(force=True)
+    page.wait_for_url("**/unit?**", timeout=30_000)
+    code = parse_qs(urlparse(page.url).query)["unit"][0]
+    assert _names(county_db[1])[code] == name
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text(name).first.wait_for(timeout=60_000)
+    time.sleep(1.0)
+    page.screenshot(path=str(SHOTS / "map_click_detail.png"))
+    context.close()
+
+    timings = {
+        "villages": leaflet["paths"],
+        "leaflet_render_ms": round(render_ms, 1),
+        "page_to_map_warm_s": round(warm, 2),
+        "page_to_map_cold_s": round(cold, 2),
+    }
+    (OUT / "map_timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    print("map timings:", timings)
+    assert outside == [], f"requests left the machine: {outside[:5]}"
+    assert render_ms < 1000, timings
