@@ -115,9 +115,15 @@ def unit_breakdown(row: pd.Series, rules: tuple[Rule, ...], lang: str) -> pd.Dat
                 t("value", lang): ind.format(row.get(f"{code}|value")),
                 t("target", lang): ind.format(row.get(f"{code}|target")),
                 t("status", lang): status_text(row, code, lang),
-                t("as_share", lang): f"{float(share):.0%}" if _finite(share) else "—",
-                t("as_score", lang): f"{float(score):.2f}" if _finite(score) else "—",
-                t("as_points", lang): f"{float(points):g}" if _finite(points) else t("as_not_counted", lang),
+                t("as_share", lang): f"{float(share):.1%}" if _finite(share) and rule.points else "—",
+                t("as_score", lang): f"{float(score):.2f}" if _finite(score) and rule.points else "—",
+                t("as_points", lang): (
+                    t("as_veto_only", lang)
+                    if rule.points == 0
+                    else f"{float(points):g}"
+                    if _finite(points)
+                    else t("as_not_counted", lang)
+                ),
                 t("as_scoring", lang): scoring_text(rule, lang),
                 t("as_veto", lang): ("✘ " + t("as_vetoed", lang))
                 if vetoed

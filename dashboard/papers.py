@@ -491,7 +491,7 @@ def _map_panel(ax, shapes, frame, towns=None, labels: bool = False) -> None:
     if len(high):
         high.boundary.plot(ax=ax, color="#000000", lw=2.0)
     if len(low):
-        low.boundary.plot(ax=ax, color="#000000", lw=1.6, ls=(0, (3, 2)))
+        low.boundary.plot(ax=ax, color="#000000", lw=1.6, ls="--")
     named = drawn if labels else drawn[drawn["marked"]]
     if len(named):
         from matplotlib import patheffects
@@ -631,15 +631,39 @@ def write_papers(
     return out / xlsx_name, out / pdf_name
 
 
+def make_paper(
+    url: str,
+    kind: str,
+    root: str,
+    year: int,
+    rules: Rules,
+    basis: str = "registered",
+    as_of: date | str | None = None,
+) -> bytes:
+    """The workbook (``kind="xlsx"``) or the report (``"pdf"``) for the database at ``url``,
+    with the map's boundaries found as the map page finds them. Needs nothing from a page
+    script, so a download button can call it when clicked (``functools.partial``)."""
+    from dashboard.settings import open_engine
+
+    if kind not in ("xlsx", "pdf"):
+        raise ValueError(f"kind must be 'xlsx' or 'pdf', not {kind!r}")
+    with open_engine(url, build_demo=False).connect() as conn:
+        if kind == "xlsx":
+            return assessment_workbook(conn, root, year, rules, basis, as_of)
+        boundaries, why = default_boundaries(conn)
+        return assessment_pdf(conn, root, year, rules, basis, as_of, boundaries, why)
+
+
 def _e(value) -> str:
     return html.escape(str(value))
 
 
-def _status_cell(status: str | None, text: str | None = None) -> str:
-    spec = registry.STATUS.get(status)
+def _status_cell(status: str | None, kinds: dict[str, registry.Status] = registry.STATUS) -> str:
+    """A status (or, with ``kinds=registry.PACE``, a pace) as its symbol and words on its colour."""
+    spec = kinds.get(status)
     if spec is None:
-        return f"<td>{_e(text or '')}</td>"
-    return f'<td class="st" style="background:{spec.background}">{_e(text or spec.label("zh"))}</td>'
+        return "<td></td>"
+    return f'<td class="st" style="background:{spec.background}">{_e(spec.label("zh"))}</td>'
 
 
 def _county_section(p: _Papers, table: pd.DataFrame) -> str:
@@ -717,10 +741,9 @@ def _ranking_section(p: _Papers) -> str:
     )
     villages = p.frames["village"]
     if len(villages) > 20:
-        parts.append("<h3>村（社区）考核排名：前十名</h3>")
-        parts.append(_ranking_table(p, villages.head(10), "village"))
-        parts.append("<h3>村（社区）考核排名：后十名</h3>")
-        parts.append(_ranking_table(p, villages.tail(10), "village"))
+        for title, rows in (("前十名", villages.head(10)), ("后十名", villages.tail(10))):
+            parts.append(f"<div class='keep'><h3>村（社区）考核排名：{title}</h3>")
+            parts.append(_ranking_table(p, rows, "village") + "</div>")
         parts.append(f"<p class='note'>全部 {len(villages)} 个村（社区）的得分明细见考核工作簿。</p>")
     elif len(villages):
         parts.append("<h3>村（社区）考核排名</h3>")
@@ -828,11 +851,14 @@ def _checks_section(conn: Connection, p: _Papers, table: pd.DataFrame) -> str:
         rows = []
         for r in towns.to_dict("records"):
             share = f"{r['value'] / r['target']:.1%}" if _finite(r["target"]) and r["target"] > 0 else "—"
-            pace = registry.PACE.get(r["pace"]) if not p.period.is_full_year else None
             rows.append(
                 f"<tr><td>{_e(r['name'])}</td><td class='num'>{_e(_fmt(CHECKS, r['value']))}</td>"
                 f"<td class='num'>{_e(_fmt(CHECKS, r['target']))}</td><td class='num'>{share}</td>"
-                + (_status_cell(None, pace.label("zh")) if pace else _status_cell(r["status"]))
+                + (
+                    _status_cell(r["status"])
+                    if p.period.is_full_year
+                    else _status_cell(r["pace"], registry.PACE)
+                )
                 + "</tr>"
             )
         head = "进度" if not p.period.is_full_year else "状态"
@@ -873,6 +899,7 @@ p.box { border: 1pt solid #D55E00; background: #FFF4EC; padding: 3mm; margin: 3m
 .fact { flex: 1; border: 0.8pt solid #9FB0C3; border-left: 3pt solid %(accent)s; padding: 2mm 3mm; }
 .fact .k { color: #555; } .fact .v { font-size: 13pt; font-weight: bold; margin: 0.5mm 0; }
 section.wide { page: wide; }
+.keep { break-inside: avoid; }
 section.wide h2 { break-before: page; }
 img.map { width: 100%%; }
 img.chart { width: 100%%; margin: 2mm 0 4mm; }

@@ -214,6 +214,16 @@ def _status_scale(lang: str):
     )
 
 
+def detail_columns(lang: str) -> dict:
+    """Column widths for :func:`detail_styler`'s table, so no label is cut off."""
+    return {
+        t("detail_indicator", lang): st.column_config.Column(width=190),
+        t("detail_unit_of_measure", lang): st.column_config.Column(width=130 if lang == "en" else 80),
+        t("status", lang): st.column_config.Column(width=100),
+        t("pace", lang): st.column_config.Column(width=115),
+    }
+
+
 def trend_chart(trend: pd.DataFrame, code: str, lang: str):
     """One indicator over the years: the value as a line with points coloured by status,
     the target as hollow diamonds."""

@@ -245,16 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     """python -m geo.demo OUT.geojson [--db URL]: the demo boundaries of a database's units."""
     import argparse
 
-    from dashboard.settings import database_url, open_engine
     from queries.catalogue import units_frame
+    from queries.db import default_db_url, make_engine
 
     parser = argparse.ArgumentParser(prog="python -m geo.demo", description=main.__doc__)
     parser.add_argument("out", help="GeoJSON file to write")
-    parser.add_argument("--db", help="database URL (default: the dashboard's)")
+    parser.add_argument("--db", help="database URL (default: POPDASH_DB_URL, else data/population.sqlite)")
     args = parser.parse_args(argv)
-    engine = open_engine(args.db or database_url())
+    engine = make_engine(args.db or default_db_url())
     with engine.connect() as conn:
         units = units_frame(conn)
+    engine.dispose()
     print(write_demo_boundaries(units, args.out))
     return 0
 

@@ -126,6 +126,23 @@ def legend_html(title: str, entries: tuple[LegendEntry, ...], note: str = "") ->
     )
 
 
+class RenderClock(MacroElement):
+    """Marks when the map's script starts (``window.__popdash.start``), the start of the
+    render-time measurement that :class:`FitOnce` ends when the polygons are painted."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (window.__popdash = window.__popdash || {}).start = performance.now();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "RenderClock"
+
+
 class FitOnce(MacroElement):
     """Fit the map to the units once the map's frame has its final size (a fit made
     while the component is still being laid out leaves the county small)."""
@@ -179,6 +196,7 @@ def build_map(
         attribution_control=bool(tile_url),
         zoom_snap=0.25,
     )
+    RenderClock().add_to(m)
     m.default_js = [("leaflet", assets.js)]
     m.default_css = [("leaflet_css", assets.css)]
     m.get_root().header.add_child(Element("<style>.leaflet-container{background:#f3f5f2}</style>"))

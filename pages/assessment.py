@@ -34,6 +34,7 @@ except RulesError as exc:
     st.error(t("as_rules_error", lang, reason=str(exc)))
     st.stop()
 
+title = st.empty()  # the title names the level, chosen just below it
 url_state.follow("as_level", "village" if f.township else "township", lambda v: v if v in LEVELS else None)
 level = (
     st.segmented_control(
@@ -45,7 +46,7 @@ url_state.publish({"as_level": level})
 root = f.county if level == "township" else (f.township or f.county)
 level_rules = rules.level_rules(level)
 
-st.title(f"{t('page_assessment', lang)} · {names[root]} · {t(f'as_level_{level}', lang)}")
+title.title(f"{t('page_assessment', lang)} · {names[root]} · {t(f'as_level_{level}', lang)}")
 path, _ = data.rules_key()
 st.caption(
     f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)} · "
@@ -101,6 +102,7 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key=f"assessment-{root}-{level}-{f.year}",
+    column_config={veto_col: st.column_config.TextColumn(width="medium")},
     height=min(36 * (len(shown) + 1) + 4, 760),
 )
 st.caption(t("as_legend", lang))
@@ -147,7 +149,7 @@ if row["vetoed"]:
     st.error(head + " · " + t("as_unit_vetoed", lang, by=veto_text(row["veto_by"], lang).lstrip("✘ ")))
 else:
     st.success(head)
-st.dataframe(unit_breakdown(row, level_rules, lang), hide_index=True)
+st.dataframe(unit_breakdown(row, level_rules, lang), hide_index=True, height=36 * (len(level_rules) + 1) + 4)
 if row["no_data_by"]:
     missing = "、".join(indicator_name(c, lang) for c in row["no_data_by"].split(","))
     st.caption(t("as_unit_no_data", lang, indicators=missing))

@@ -13,6 +13,7 @@ from dashboard.i18n import indicator_name, level_name, t
 from dashboard.widgets import (
     births_chart,
     children_frame,
+    detail_columns,
     detail_styler,
     grid_height,
     legend,
@@ -72,7 +73,12 @@ if data.record_count(f.db, code, f.year, f.as_of) == 0:
 # --- every indicator against its target, the parent and the peers
 st.subheader(t("detail_indicators", lang))
 legend(lang)
-st.dataframe(detail_styler(detail, lang), hide_index=True, height=grid_height(len(detail)))
+st.dataframe(
+    detail_styler(detail, lang),
+    hide_index=True,
+    height=grid_height(len(detail)),
+    column_config=detail_columns(lang),
+)
 st.caption(t("detail_peers_note", lang))
 
 # --- five-year trend of one indicator

@@ -10,18 +10,32 @@ from datetime import date
 
 from sqlalchemy import Connection, delete, func, insert, literal, or_, select
 
-from queries.schema import migrant_services, migrant_years, migrants
+from queries.schema import births, deaths, migrant_services, migrant_years, migrants, prepregnancy_checks
 
 
 def migrant_year_span(conn: Connection, today: date | None = None) -> range:
-    """Years to materialise: from the first arrival through next year (a migrant still
-    present has no departure, so the data alone does not bound the span)."""
-    first = conn.execute(select(func.min(migrants.c.arrival_date))).scalar()
-    if first is None:
+    """Years to materialise: the first year with any event (the first year a page can
+    show) through next year (a migrant still present has no departure, so the data alone
+    does not bound the span)."""
+    firsts = [
+        conn.execute(select(func.min(column))).scalar()
+        for column in (
+            births.c.birth_date,
+            deaths.c.death_date,
+            prepregnancy_checks.c.check_date,
+            migrant_services.c.service_date,
+        )
+    ]
+    firsts = [f if isinstance(f, date) else date.fromisoformat(str(f)[:10]) for f in firsts if f is not None]
+    if not firsts or conn.execute(select(migrants.c.migrant_id).limit(1)).first() is None:
         return range(0)
-    first_year = first.year if isinstance(first, date) else int(str(first)[:4])
-    last = (today or date.today()).year + 1
-    return range(first_year, last + 1)
+    return range(min(firsts).year, (today or date.today()).year + 2)
+
+
+def is_missing(conn: Connection) -> bool:
+    """Migrants imported but no derived rows: a database from before migrant_years."""
+    has_migrants = conn.execute(select(migrants.c.migrant_id).limit(1)).first() is not None
+    return has_migrants and conn.execute(select(migrant_years.c.year).limit(1)).first() is None
 
 
 def refresh(conn: Connection, today: date | None = None) -> None:

@@ -134,13 +134,20 @@ def load_rules(path: Path | str | None = None) -> Rules:
     p = Path(path) if path is not None else DEFAULT_RULES_PATH
     name = _display(p)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise RulesError(name, None, "the rules file does not exist") from None
-    except UnicodeDecodeError:
-        raise RulesError(name, None, "is not UTF-8 text; save the rules file as UTF-8") from None
     except OSError as exc:
         raise RulesError(name, None, f"cannot be read: {exc.strerror or exc}") from None
+    # TOML is UTF-8; Notepad on a Chinese Windows may save GBK ("ANSI"), which is read too
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RulesError(name, None, "is neither UTF-8 nor GBK text; save the rules file as UTF-8")
     return parse_rules(text, name)
 
 
@@ -298,10 +305,10 @@ def _locate(text: str, path: tuple[str, ...]) -> int | None:
             inner = [found + _split_key(k) for k in re.findall(r"""[{,]\s*([A-Za-z0-9_"'.-]+)\s*=""", rest)]
         for candidate in (found, *inner):
             depth = _common(candidate, path)
+            if depth == len(path):  # the path itself, or the first table inside it
+                return number
             if depth == len(candidate) and depth > best_depth:
                 best_line, best_depth = number, depth
-                if depth == len(path):
-                    return number
     return best_line
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, extract, func, select, union
 
 from queries.measures import subtree
 from queries.period import Period
-from queries.schema import births, deaths, migrant_services, population, prepregnancy_checks, targets, units
+from queries.schema import births, deaths, migrant_services, migrants, prepregnancy_checks, units
 
 
 class EmptyDatabase(LookupError):
@@ -27,12 +27,13 @@ def units_frame(conn: Connection) -> pd.DataFrame:
 
 
 def years(conn: Connection) -> list[int]:
-    """Calendar years with events, population or targets, newest first."""
+    """Calendar years with events, newest first. A year with only a year-end population
+    row (the baseline before the first year of events) or only targets has nothing to show."""
     parts = [
         select(extract("year", births.c.birth_date).label("y")).distinct(),
+        select(extract("year", deaths.c.death_date).label("y")).distinct(),
         select(extract("year", prepregnancy_checks.c.check_date).label("y")).distinct(),
-        select(population.c.year.label("y")).distinct(),
-        select(targets.c.year.label("y")).distinct(),
+        select(extract("year", migrant_services.c.service_date).label("y")).distinct(),
     ]
     found = {int(r[0]) for r in conn.execute(union(*parts)).all() if r[0] is not None}
     return sorted(found, reverse=True)
@@ -53,7 +54,10 @@ def record_count(conn: Connection, root: str, period: Period) -> int:
         ).scalar_one()
     total += conn.execute(
         select(func.count())
-        .select_from(migrant_services)
-        .where(migrant_services.c.service_date.between(period.start, period.as_of))
+        .select_from(migrant_services.join(migrants, migrants.c.migrant_id == migrant_services.c.migrant_id))
+        .where(
+            migrant_services.c.service_date.between(period.start, period.as_of),
+            migrants.c.unit_code.in_(subtree(root)),
+        )
     ).scalar_one()
     return int(total)

@@ -28,6 +28,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the app read while an import writes.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last import,
+    # which the importer's all-or-nothing promise already covers.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     # The default 2 MB page cache thrashes on a county's event tables; 64 MB and a memory
     # map keep the scorecard's scans in memory (docs/benchmarks.md).
     cursor.execute("PRAGMA cache_size=-65536")
@@ -51,9 +54,15 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create any missing table; existing data is left as it is."""
+    """Create any missing table; existing data is left as it is. Derived tables that a
+    database from an older version lacks are built from its raw tables."""
     try:
         metadata.create_all(engine)
+        from queries import analytics
+
+        with engine.begin() as conn:
+            if analytics.is_missing(conn):
+                analytics.refresh(conn)
     except Exception as exc:
         raise DatabaseError(f"cannot open the database: {_first_line(exc)}") from exc
 

@@ -537,11 +537,13 @@ def _check_allocation(c: _County, elig: np.ndarray) -> tuple[np.ndarray, np.ndar
     return t_alloc, v_alloc
 
 
-def _checks(seed: int, c: _County, year: int, v_alloc: np.ndarray) -> dict[str, np.ndarray]:
+def _checks(seed: int, c: _County, year: int, v_alloc: np.ndarray, eligible: np.ndarray) -> dict[str, np.ndarray]:
     rng = _rng(seed, year, _CHECKS)
     n = len(c.codes)
     completion = np.clip(c.u_check + rng.normal(0, 0.04, n), 0.65, 1.15)
     couples = np.round(v_alloc * completion).astype(np.int64)  # a task is managed, not left to chance
+    # A village cannot check more couples than it has: coverage stays at or below 100 %.
+    couples = np.minimum(couples, eligible)
     unit, _ = _blocks(couples)
     m = len(unit)
     couple_ids = _ids(f"C{year}-", m, 6)
@@ -734,7 +736,7 @@ def build_demo(
         births.append(_births(seed, c, y, pops[y - 1], pops[y]))
         deaths.append(_deaths(seed, c, y, pops[y - 1], pops[y]))
         t_alloc, v_alloc = _check_allocation(c, pops[y - 1].elig)
-        checks.append(_checks(seed, c, y, v_alloc))
+        checks.append(_checks(seed, c, y, v_alloc, np.minimum(pops[y - 1].elig, pops[y].elig)))
         targets.append(_targets(seed, c, y, step, t_alloc, v_alloc))
         reported.append(_reported(seed, c, y, pops[y] if (y < last or year_over) else pops[y - 1], step))
 

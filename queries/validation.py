@@ -1,10 +1,11 @@
-"""Validation of interchange records (see ``docs``/interchange.md): every bad row of every file.
+"""Validation of interchange records (interchange.md): every bad row of every file, before any write.
 
 ``validate`` checks a whole import before anything is written and returns DB-ready frames,
 or raises ``ImportFailed`` listing every bad cell with its file, spreadsheet row number
-(header = row 1), column and a plain-English reason. All checks are pandas column
-operations (parsing, ``isin``, ``duplicated``, merges); Python only loops over the errors
-found, to word them.
+(header = row 1), column and a plain-English reason (one reason per cell: the first
+found). Each column is parsed once into a numpy array and every check is an array
+operation (``to_numeric``, ``to_datetime``, ``isin``, ``duplicated``, merges); Python
+loops only over the errors found, to word them.
 
 Rules the interchange spec leaves open, fixed here:
 
@@ -261,7 +262,7 @@ def _strict_dates(text: np.ndarray) -> np.ndarray:
     lengths = pd.Series(text, dtype=object, copy=False).str.len().to_numpy()
     candidates = np.where(lengths == 10, text, None)
     parsed = pd.to_datetime(pd.Series(candidates, dtype=object), format="%Y-%m-%d", errors="coerce")
-    return parsed.to_numpy(dtype="datetime64[us]")
+    return np.array(parsed.to_numpy(dtype="datetime64[us]"))  # a writable copy
 
 
 def _dates(s: pd.Series, text: np.ndarray | None) -> tuple[np.ndarray, Mask, Mask]:

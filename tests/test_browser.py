@@ -47,6 +47,9 @@ PAGES = {  # screenshot name → (file under pages/, URL path)
     "scorecard": ("scorecard.py", "scorecard"),
     "checks": ("checks.py", "checks"),
     "migrants": ("migrants.py", "migrants"),
+    "map": ("map.py", "map"),
+    "assessment": ("assessment.py", "assessment"),
+    "targets": ("targets.py", "targets"),
 }
 CHECKED = ("birth_rate", "policy_compliance_rate", "sex_ratio_at_birth")
 

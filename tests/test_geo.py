@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import zipfile
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -32,14 +31,23 @@ V2 = [f"{T2}{i}" for i in (201, 202, 203)]
 
 @pytest.fixture
 def units() -> pd.DataFrame:
-    rows = [(COUNTY, "澄川市", "county", None), (T1, "龙泉镇", "township", COUNTY), (T2, "凤溪镇", "township", COUNTY)]
-    rows += [(c, f"村{c[-3:]}", "village", T1) for c in V1] + [(c, f"村{c[-3:]}甲", "village", T2) for c in V2]
+    rows = [
+        (COUNTY, "澄川市", "county", None),
+        (T1, "龙泉镇", "township", COUNTY),
+        (T2, "凤溪镇", "township", COUNTY),
+    ]
+    rows += [(c, f"村{c[-3:]}", "village", T1) for c in V1] + [
+        (c, f"村{c[-3:]}甲", "village", T2) for c in V2
+    ]
     return pd.DataFrame(rows, columns=["code", "name", "level", "parent_code"])
 
 
 def grid(codes: list[str], crs: str = "EPSG:4326", x0: float = 119.5, y0: float = 29.2, size: float = 0.01):
     """Squares in a row of two lines (a clean coverage), one per code."""
-    geoms = [box(x0 + (i % 3) * size, y0 + (i // 3) * size, x0 + (i % 3 + 1) * size, y0 + (i // 3 + 1) * size) for i in range(len(codes))]
+    geoms = [
+        box(x0 + (i % 3) * size, y0 + (i // 3) * size, x0 + (i % 3 + 1) * size, y0 + (i // 3 + 1) * size)
+        for i in range(len(codes))
+    ]
     return gpd.GeoDataFrame({"code": codes, "label": [f"unit {c}" for c in codes]}, geometry=geoms, crs=crs)
 
 
@@ -104,7 +112,9 @@ def test_no_geometry_in_any_feature(tmp_path, units):
 
 def test_points_are_not_areas(tmp_path, units):
     path = tmp_path / "points.geojson"
-    frame = gpd.GeoDataFrame({"code": V1}, geometry=gpd.points_from_xy([119.5] * 3, [29.2] * 3), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"code": V1}, geometry=gpd.points_from_xy([119.5] * 3, [29.2] * 3), crs="EPSG:4326"
+    )
     frame.to_file(path, driver="GeoJSON")
     with pytest.raises(BoundaryError, match="has no polygons, only Point"):
         load_boundaries(path, units)
@@ -128,7 +138,10 @@ def test_no_column_holds_codes(tmp_path, units):
     frame.to_file(path, driver="GeoJSON")
     with pytest.raises(BoundaryError) as exc:
         load_boundaries(path, units)
-    assert "no column holds unit codes (columns: code, label); name it with the boundary_code_column" in one_line(exc)
+    assert (
+        "no column holds unit codes (columns: code, label); name it with the boundary_code_column"
+        in one_line(exc)
+    )
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
@@ -149,7 +162,9 @@ def test_shapefile_without_prj_is_refused(tmp_path, units):
 def test_mixed_crs_layers_are_refused(tmp_path, units):
     path = tmp_path / "mixed.gpkg"
     grid(V1).to_file(path, layer="villages_wgs84", driver="GPKG")
-    grid(V2, crs="EPSG:4549", x0=450_000, y0=3_230_000, size=1000).to_file(path, layer="villages_gk", driver="GPKG")
+    grid(V2, crs="EPSG:4549", x0=450_000, y0=3_230_000, size=1000).to_file(
+        path, layer="villages_gk", driver="GPKG"
+    )
     with pytest.raises(BoundaryError) as exc:
         load_boundaries(path, units)
     text = one_line(exc)
@@ -163,7 +178,9 @@ def test_projected_coordinates_without_crs_member(tmp_path, units):
     features = json.loads(frame.to_json(to_wgs84=False))
     features.pop("crs", None)
     path.write_text(json.dumps(features), encoding="utf-8")
-    with pytest.raises(BoundaryError, match="are not longitude/latitude although the file declares EPSG:4326"):
+    with pytest.raises(
+        BoundaryError, match="are not longitude/latitude although the file declares EPSG:4326"
+    ):
         load_boundaries(path, units)
 
 
@@ -233,7 +250,9 @@ def test_code_column_is_detected_among_others(units):
 def test_bow_tie_is_repaired(tmp_path, units):
     bow_tie = Polygon([(119.5, 29.2), (119.52, 29.22), (119.52, 29.2), (119.5, 29.22)])
     assert not bow_tie.is_valid
-    frame = grid(V1[1:]).pipe(lambda g: pd.concat([g, gpd.GeoDataFrame({"code": [V1[0]]}, geometry=[bow_tie], crs=g.crs)]))
+    frame = grid(V1[1:]).pipe(
+        lambda g: pd.concat([g, gpd.GeoDataFrame({"code": [V1[0]]}, geometry=[bow_tie], crs=g.crs)])
+    )
     path = tmp_path / "bowtie.geojson"
     frame.to_file(path, driver="GeoJSON")
     read, repaired = read_boundaries(path)
@@ -284,7 +303,9 @@ def test_demo_townships_are_contiguous_and_tile(demo_units):
     assert len(towns) == 15 and joined.units_without_shape == ()
     assert set(towns.geom_type) == {"Polygon"}
     assert shapely.coverage_is_valid(towns.geometry.to_numpy())
-    assert shapely.area(towns.geometry.to_numpy()).sum() == pytest.approx(shapely.area(shapes.geometry.to_numpy()).sum(), rel=1e-9)
+    assert shapely.area(towns.geometry.to_numpy()).sum() == pytest.approx(
+        shapely.area(shapes.geometry.to_numpy()).sum(), rel=1e-9
+    )
     # urban streets (街道) are in the middle of the county
     street = towns[towns["name"].str.endswith("街道")].geometry.union_all()
     centre = shapes.geometry.union_all().centroid
@@ -309,7 +330,9 @@ def jagged() -> np.ndarray:
     """Twenty townships whose borders follow 2,000 small cells: many vertices, exact coverage."""
     fine = _structure(3, villages=2000, communities=0, townships=20, scale=1.0).units
     shapes = demo_boundaries(fine)
-    return np.array([shapely.coverage_union_all(g.to_numpy()) for _, g in shapes.groupby("parent_code").geometry])
+    return np.array(
+        [shapely.coverage_union_all(g.to_numpy()) for _, g in shapes.groupby("parent_code").geometry]
+    )
 
 
 def test_simplification_keeps_neighbours_together(jagged):
@@ -414,8 +437,18 @@ def test_map_is_offline_light_and_clickable():
     page = m.get_root().render()
     assert "../local/leaflet.js" in page and "tileLayer" not in page
     props = collection["features"][0]["properties"]
-    assert props["code"] == V1[0] and set(props) == {"code", "name", "value", "interval", "births", "target", "status"}
+    assert props["code"] == V1[0] and set(props) == {
+        "code",
+        "name",
+        "value",
+        "interval",
+        "births",
+        "target",
+        "status",
+    }
     coords = np.array(collection["features"][0]["geometry"]["coordinates"][0])
     assert np.all(np.round(coords, 5) == coords)
-    with_tiles = maps.build_map(collection, frame, {}, assets, tile_url="http://tiles.intranet/{z}/{x}/{y}.png")
+    with_tiles = maps.build_map(
+        collection, frame, {}, assets, tile_url="http://tiles.intranet/{z}/{x}/{y}.png"
+    )
     assert "tiles.intranet" in with_tiles.get_root().render()

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
+from queries import importer
 from queries.importer import ImportFailed, ImportReport, RowError, import_frames, import_path, read_source
 from queries.schema import DATA_TABLES, births, metadata, unit_ancestors, units
 
@@ -590,6 +591,55 @@ def test_row_error_text():
     exc = ImportFailed([e, RowError("units.csv", None, "level", "missing column")])
     assert str(exc) == str(e) + " (and 1 more error)"
     assert str(exc.errors[1]) == "units.csv, column level: missing column"
+
+
+def test_unit_holding_stored_data_cannot_become_a_township(engine, base, tmp_path):
+    import_path(engine, base, today=TODAY)
+    data = {"units": county()["units"]}
+    data["units"][3].update(level="township", parent_code="C")  # V1, which has births
+    exc = fail(engine, write(tmp_path / "lvl", data))
+    assert_error(exc, "units.csv row 5, column level: ", "'township' but the database holds", "unit 'V1'")
+
+
+def test_database_refusal_rolls_back_with_a_one_line_reason(engine, base, monkeypatch):
+    import_path(engine, base, today=TODAY)
+    before = dump(engine)
+    real = importer.upsert
+
+    def refuse_births(conn, table, frame):
+        real(conn, table, frame)
+        if table.name == "births":
+            conn.execute(text("SELECT no_such_column FROM births"))
+
+    monkeypatch.setattr(importer, "upsert", refuse_births)
+    data = county()
+    data["units"][1]["name"] = "Renamed Town"
+    with pytest.raises(ImportFailed) as info:
+        import_frames(engine, frames_of(data), today=TODAY, source="folder")
+    assert dump(engine) == before
+    message = str(info.value)
+    assert message.startswith("folder: the database refused the import, nothing was written: ")
+    assert "\n" not in message and "Traceback" not in message
+
+
+def _workbook(path: Path, data: dict[str, list[dict]], extra_sheet: str | None = None) -> Path:
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for table, frame in frames_of(data).items():
+            frame.to_excel(xw, sheet_name=table, index=False)
+        if extra_sheet:
+            pd.DataFrame({"note": ["hello"]}).to_excel(xw, sheet_name=extra_sheet, index=False)
+    return path
+
+
+def test_xlsx_errors_name_the_sheet(engine, tmp_path):
+    data = county()
+    data["births"][1]["birth_date"] = "2024-02-30"
+    exc = fail(engine, _workbook(tmp_path / "bad.xlsx", data))
+    assert [str(e) for e in exc.errors] == [
+        "sheet births row 3, column birth_date: '2024-02-30' is not a YYYY-MM-DD date"
+    ]
+    exc = fail(engine, _workbook(tmp_path / "extra.xlsx", county(), extra_sheet="notes"))
+    assert_error(exc, "extra.xlsx sheet notes: ", "unknown sheet")
 
 
 # --------------------------------------------------------------------------- properties

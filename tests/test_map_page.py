@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import t
 from queries.db import make_engine
-from queries.demo import COUNTY_CODE, create_demo
+from queries.demo import COUNTY_CODE
 from queries.indicators import compute
 from queries.period import make_period
 from queries.series import sex_ratio_pooled
@@ -27,31 +27,19 @@ YEAR, AS_OF = 2025, date(2025, 11, 15)
 SR = "sex_ratio_at_birth"
 
 
-@pytest.fixture(scope="session")
-def map_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A small demo county in a SQLite file, built once."""
-    path = tmp_path_factory.mktemp("map") / "demo.sqlite"
-    url = f"sqlite:///{path}"
-    eng = make_engine(url)
-    try:
-        create_demo(eng, villages=40, communities=4, townships=4, years=3, until=AS_OF, seed=7)
-    finally:
-        eng.dispose()
-    return url
-
-
 @pytest.fixture
-def db_url(map_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("POPDASH_DB_URL", map_db_url)
+def db_url(app_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The small demo county of conftest (40 villages, 4 communities, 4 townships), with
+    no boundary or tile settings from the environment."""
     monkeypatch.delenv("POPDASH_BOUNDARIES", raising=False)
     monkeypatch.delenv("POPDASH_BOUNDARY_CODE_COLUMN", raising=False)
     monkeypatch.delenv("POPDASH_TILE_URL", raising=False)
-    yield map_db_url
+    yield app_env
 
 
 @pytest.fixture(scope="session")
-def engine_table(map_db_url: str) -> pd.DataFrame:
-    eng = make_engine(map_db_url)
+def engine_table(demo_db_url: str) -> pd.DataFrame:
+    eng = make_engine(demo_db_url)
     try:
         with eng.connect() as conn:
             return compute(conn, COUNTY_CODE, make_period(YEAR, AS_OF))
@@ -91,7 +79,9 @@ def significant(rows: pd.DataFrame) -> list[str]:
 def test_marked_villages_are_the_engines_significant_ones(db_url, engine_table):
     at = open_map()
     assert at.title[0].value == f"{t('page_map')} · 澄川市"
-    rows = engine_table[(engine_table["indicator"] == SR) & engine_table["level"].isin(["village", "community"])]
+    rows = engine_table[
+        (engine_table["indicator"] == SR) & engine_table["level"].isin(["village", "community"])
+    ]
     expected = significant(rows)
     assert expected, "the demo county should have significant villages"
     assert listed_codes(at) == expected
@@ -104,7 +94,10 @@ def test_the_map_sent_is_offline_and_carries_every_village(db_url, engine_table)
     at = open_map()
     args = map_args(at)
     links = args["js_links"] + args["css_links"]
-    assert links == ["../dashboard.leaflet.leaflet_assets/leaflet.js", "../dashboard.leaflet.leaflet_assets/leaflet.css"]
+    assert links == [
+        "../dashboard.leaflet.leaflet_assets/leaflet.js",
+        "../dashboard.leaflet.leaflet_assets/leaflet.css",
+    ]
     assert "http://" not in args["header"] + args["html"] and "https://" not in args["header"] + args["html"]
     assert "tileLayer" not in args["script"]
     villages = engine_table.loc[engine_table["level"].isin(["village", "community"]), "unit_code"].unique()
@@ -112,12 +105,12 @@ def test_the_map_sent_is_offline_and_carries_every_village(db_url, engine_table)
     assert args["returned_objects"] == ["last_active_drawing"]  # a pan or zoom returns nothing
 
 
-def test_pooled_toggle_uses_three_years(db_url, map_db_url):
+def test_pooled_toggle_uses_three_years(db_url):
     at = open_map()
     at.toggle(key="map_pooled").set_value(True).run()
     assert not at.exception
     assert at.query_params.get("map_pooled") == ["1"] or at.query_params.get("map_pooled") == "1"
-    eng = make_engine(map_db_url)
+    eng = make_engine(db_url)
     try:
         with eng.connect() as conn:
             pooled = sex_ratio_pooled(conn, COUNTY_CODE, [2023, 2024, 2025], "registered", "village", AS_OF)

@@ -6,6 +6,7 @@ The page images go to test-output/papers/ so a person can look at them.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -20,8 +21,11 @@ from dashboard import papers
 from dashboard.cli import main
 from queries import registry
 from queries.assessment import assess, load_rules
+from queries.catalogue import units_frame
 from queries.db import REPO_ROOT, make_engine
 from queries.demo import COUNTY_CODE, COUNTY_NAME, create_demo
+from queries.indicators import compute
+from queries.period import make_period
 
 YEAR = 2025
 SHOTS = REPO_ROOT / "test-output" / "papers"
@@ -281,3 +285,21 @@ def test_provisional_papers_without_boundaries(demo_url, tmp_path):
     (tmp_path / "b.xlsx").write_bytes(book)
     wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
     assert "暂定" in wb["乡镇（街道）"].oddHeader.center.text
+
+
+def test_map_outlines_high_and_low_units_from_village_boundaries_alone(demo_url):
+    """Half a year in, the demo county has significantly high and low villages; boundaries
+    of villages only (no township shapes) still give the township panel, from their union."""
+    from geo.demo import demo_boundaries
+
+    with make_engine(demo_url).connect() as conn:
+        units = units_frame(conn)
+        table = compute(conn, COUNTY_CODE, make_period(YEAR, date(2025, 6, 30)))
+    assert {"high", "low"} <= set(table["verdict"].dropna())
+    villages = demo_boundaries(units)
+    assert set(villages["level"]) <= {"village", "community"}
+    url = papers._sex_ratio_map(papers._boundary_frame(villages, units), table, units)
+    png = base64.b64decode(url.split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "map-2025-06-30.png").write_bytes(png)
