@@ -115,8 +115,8 @@ def focus_frame(card: pd.DataFrame, code: str, lang: str) -> pd.DataFrame:
 def legend(lang: str) -> None:
     st.markdown(
         " ".join(badge(k, lang) for k in registry.STATUS)
-        + f" &nbsp; <span style='color:#666;font-size:0.85em'>{pace_label('behind', lang)} ▼ · "
-        f"{verdict_label('chance', lang)} ≈</span>",
+        + f" &nbsp; <span style='color:#666;font-size:0.85em'>{pace_label('behind', lang)} · "
+        f"{verdict_label('chance', lang)}</span>",
         unsafe_allow_html=True,
     )
 

@@ -276,6 +276,9 @@ STATUS: dict[str, Status] = {
     "not_met": Status("not_met", "未达标", "Not met", "✘", "#D55E00", "#F9DCC8"),
     "no_target": Status("no_target", "无目标", "No target", "○", "#6B6B6B", "#EEEEEE"),
     "no_data": Status("no_data", "无数据", "No data", "—", "#9A9A9A", "#F6F6F6"),
+    # Shown, never computed: a sex ratio above its target that chance alone explains
+    # (queries.views.shown_status). The engine's status stays 'not_met', as the spec says.
+    "chance": Status("chance", "随机波动", "Within chance", "≈", "#6B6B6B", "#EEEEEE"),
 }
 
 PACE: dict[str, Status] = {

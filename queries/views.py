@@ -31,6 +31,16 @@ def shortfall(table: pd.DataFrame) -> pd.Series:
     return out.mask(not_significant & (out > 0), 0.0)
 
 
+def shown_status(table: pd.DataFrame) -> pd.Series:
+    """The status a page colours a cell by: the engine's, except that a sex ratio above its
+    target whose 95 % interval still reaches the normal band is 'chance', not 'not_met' —
+    a village with twenty births is never branded for what chance explains."""
+    chance = (
+        (table["indicator"] == "sex_ratio_at_birth") & (table["status"] == "not_met") & (table["verdict"] != "high")
+    )
+    return table["status"].mask(chance, "chance")
+
+
 def overview(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
     """The root unit's indicators with last year's value over the same stretch of the year."""
     now = compute(conn, root, period, basis)
@@ -47,7 +57,7 @@ def unit_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per unit: indicators met, failed (honestly), behind pace, and the mean shortfall."""
     t = table.assign(shortfall=shortfall(table))
     failing = (t["shortfall"] > 0) & (t["status"] == "not_met")
-    judged = t["status"].isin(["met", "not_met"])
+    judged = t["status"].isin(["met", "not_met", "chance"])
     g = t.assign(failing=failing, judged=judged, met=t["status"] == "met", behind=t["pace"] == "behind")
     out = g.groupby("unit_code").agg(
         name=("name", "first"),
@@ -95,7 +105,7 @@ def scorecard(table: pd.DataFrame, parent: str, codes: tuple[str, ...] | None = 
         rows = rows[rows["indicator"].isin(codes)]
     if rows.empty:
         return pd.DataFrame()
-    rows = rows.assign(gap=rows["value"] - rows["target"])
+    rows = rows.assign(gap=rows["value"] - rows["target"], status=shown_status(rows))
     wide = rows.pivot(index="unit_code", columns="indicator", values=["value", "target", "gap", "status"])
     order = [c for c in registry.CODES if c in set(rows["indicator"])]
     wide.columns = [f"{ind}|{part}" for part, ind in wide.columns]
