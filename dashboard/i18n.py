@@ -138,6 +138,7 @@ TEXT.update(
         "ck_completion": ("完成率 %", "Completion %"),
         "ck_coverage": ("覆盖率 %", "Coverage %"),
         "ck_chance": ("完成可能性 %", "Chance to meet %"),
+        "ck_chance_head": ("按期完成全年任务的可能性：**{pct}%**", "Chance of meeting the year's task: **{pct}%**"),
         "ck_will_miss": ("预计完不成", "Will miss"),
         "ck_will_miss_yes": ("⚠ 是", "⚠ yes"),
         "ck_will_miss_no": ("否", "no"),

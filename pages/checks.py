@@ -52,7 +52,7 @@ c1.metric(t("done", lang), fmt(CODE, head["done"]))
 c2.metric(t("ck_task", lang), fmt(CODE, head["target"]))
 c3.metric(t("expected_by_now", lang), fmt(CODE, head["expected_now"]))
 c4.metric(
-    t("ck_projected", lang),
+    t("ck_projected_short", lang),
     fmt(CODE, head["projected_rhythm"]),
     help=t("ck_projected_help", lang, pace=fmt(CODE, head["projected_pace"])),
 )
@@ -63,7 +63,7 @@ c5.metric(
 )
 st.markdown(
     f"{badge(head['status'], lang)} {badge(head['pace'], lang, registry.PACE)} &nbsp; "
-    f"{t('ck_chance', lang)}: **{fmt(PERCENT, head['chance'])}**",
+    f"{t('ck_chance_head', lang, pct=fmt(PERCENT, head['chance']))}",
     unsafe_allow_html=True,
 )
 

@@ -185,7 +185,7 @@ else:
     )
     text = (
         alt.Chart(kinds)
-        .mark_text(align="left", dx=4)
+        .mark_text(align="right", dx=-4, color="white", fontWeight="bold")
         .encode(x="services:Q", y=y, text=alt.Text("services:Q", format=",d"))
     )
     st.altair_chart(alt.layer(bars, text).properties(height=alt.Step(34)))
