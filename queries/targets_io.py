@@ -190,50 +190,18 @@ HELP_LINES = (
 
 
 def template_xlsx(conn: Connection, root: str, year: int) -> bytes:
-    """The template as an .xlsx workbook: sheet 目标 (header frozen, 目标值 highlighted) and 填写说明."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
+    """The template as an .xlsx workbook: sheet 目标 (header frozen, 目标值 highlighted and
+    checked by Excel as a number ≥ 0) and 填写说明 (how to fill it in)."""
+    import xlsxwriter
 
     frame = template_frame(conn, root, year)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    ws.append(list(TEMPLATE_COLUMNS))
-    for row in frame.itertuples(index=False):
-        ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
-    bold = Font(bold=True)
-    grey = Font(color="777777")
-    edit = PatternFill("solid", fgColor="FFF2CC")
-    target_col = TEMPLATE_COLUMNS.index("目标值") + 1
-    for cell in ws[1]:
-        cell.font = bold
-    ws.cell(row=1, column=target_col).fill = edit
-    ws.cell(row=1, column=target_col).comment = Comment(
-        "只需填写本列。留空 = 该单位没有自己的目标（沿用上级或下级合计）；清空不会删除已保存的目标。",
-        "popdash",
-    )
-    n = len(frame) + 1
-    for (cell,) in ws.iter_rows(min_row=2, max_row=n, min_col=target_col, max_col=target_col):
-        cell.fill = edit
-        cell.number_format = "General"
-    for name in INFO_HEADERS:
-        idx = TEMPLATE_COLUMNS.index(name) + 1
-        for (cell,) in ws.iter_rows(min_row=2, max_row=n, min_col=idx, max_col=idx):
-            cell.font = grey
-    check = DataValidation(
-        type="decimal",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="目标值",
-        error="目标值须为不小于 0 的数字；留空表示没有自己的目标。",
-    )
-    ws.add_data_validation(check)
-    letter = ws.cell(row=1, column=target_col).column_letter
-    check.add(f"{letter}2:{letter}{max(n, 2)}")
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": False})
+    ws = wb.add_worksheet(SHEET)
+    bold = wb.add_format({"bold": True, "bg_color": "#DCE4EE", "border": 1})
+    bold_edit = wb.add_format({"bold": True, "bg_color": "#FFE699", "border": 1})
+    edit = wb.add_format({"bg_color": "#FFF2CC"})
+    grey = wb.add_format({"font_color": "#777777"})
     widths = {
         "年度": 7,
         "单位代码": 16,
@@ -243,18 +211,50 @@ def template_xlsx(conn: Connection, root: str, year: int) -> bytes:
         "指标名称": 26,
         "目标值": 10,
     }
-    for i, name in enumerate(TEMPLATE_COLUMNS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = widths.get(name, 12)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(TEMPLATE_COLUMNS)).column_letter}{n}"
+    for i, name in enumerate(TEMPLATE_COLUMNS):
+        fmt = edit if name == "目标值" else grey if name in INFO_HEADERS else None
+        ws.set_column(i, i, widths.get(name, 12), fmt)
+        ws.write(0, i, name, bold_edit if name == "目标值" else bold)
+    for i, name in enumerate(TEMPLATE_COLUMNS):
+        values = frame[name].tolist()
+        fmt = edit if name == "目标值" else grey if name in INFO_HEADERS else None
+        for r, v in enumerate(values, start=1):
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                ws.write_blank(r, i, None, fmt)
+            elif isinstance(v, str):
+                ws.write_string(r, i, v, fmt)
+            else:
+                ws.write_number(r, i, float(v), fmt)
+    n = len(frame)
+    target_col = TEMPLATE_COLUMNS.index("目标值")
+    ws.write_comment(
+        0,
+        target_col,
+        "只需填写本列。留空 = 该单位没有自己的目标（沿用上级或下级合计）；清空不会删除已保存的目标。",
+        {"x_scale": 2, "y_scale": 1.5},
+    )
+    ws.data_validation(
+        1,
+        target_col,
+        max(n, 1),
+        target_col,
+        {
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "ignore_blank": True,
+            "error_title": "目标值",
+            "error_message": "目标值须为不小于 0 的数字；留空表示没有自己的目标。",
+        },
+    )
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(n, 1), len(TEMPLATE_COLUMNS) - 1)
 
-    help_ws = wb.create_sheet(HELP_SHEET)
-    for line in HELP_LINES:
-        help_ws.append([line])
-    help_ws["A1"].font = bold
-    help_ws.column_dimensions["A"].width = 120
-    buf = io.BytesIO()
-    wb.save(buf)
+    help_ws = wb.add_worksheet(HELP_SHEET)
+    help_ws.set_column(0, 0, 120)
+    for r, line in enumerate(HELP_LINES):
+        help_ws.write_string(r, 0, line, wb.add_format({"bold": True}) if r == 0 else None)
+    wb.close()
     return buf.getvalue()
 
 

@@ -8,8 +8,8 @@ from itertools import count
 
 from sqlalchemy import insert
 
-from queries import schema as s
 from queries import analytics
+from queries import schema as s
 from queries.db import rebuild_ancestors
 
 _ids = count(1)
