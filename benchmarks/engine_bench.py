@@ -103,9 +103,13 @@ def main() -> int:
                 url = f"sqlite:///{tmp}/bench{size}.sqlite" if name == "sqlite" else pg_url
                 results.append(run(size, name, url, folder, args.repeat))
                 print(results[-1], file=sys.stderr)
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"year {YEAR}, every indicator for every unit, best of {args.repeat} after a warm-up.\n")
-    print("| size | database | units | births (5 y) | import | scorecard (best / median) | naive pandas | speed-up | same numbers |")
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"year {YEAR}, every indicator for every unit, best of {args.repeat} after a warm-up.\n"
+    )
+    print(
+        "| size | database | units | births (5 y) | import | scorecard (best / median) | naive pandas | speed-up | same numbers |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(

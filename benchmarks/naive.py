@@ -41,7 +41,9 @@ def naive_measures(engine: Engine, period: Period, basis: str = "registered") ->
         in_policy_births=("in_policy", "sum"),
     )
     deaths = in_period(_read(engine, "deaths"), "death_date")
-    per_unit = per_unit.join(deaths[deaths[basis] == 1].groupby("unit_code").size().rename("deaths"), how="outer")
+    per_unit = per_unit.join(
+        deaths[deaths[basis] == 1].groupby("unit_code").size().rename("deaths"), how="outer"
+    )
 
     pop = _read(engine, "population")
     col = f"{basis}_population"
@@ -82,5 +84,7 @@ def naive_measures(engine: Engine, period: Period, basis: str = "registered") ->
     wide.columns = [f"rep_{'num' if part == 'numerator' else 'den'}_{ind}" for part, ind in wide.columns]
     per_unit = per_unit.join(wide, how="outer").fillna(0.0)
 
-    rolled = closure.merge(per_unit, left_on="unit_code", right_index=True).groupby("code").sum(numeric_only=True)
+    rolled = (
+        closure.merge(per_unit, left_on="unit_code", right_index=True).groupby("code").sum(numeric_only=True)
+    )
     return rolled.reindex(units["code"]).fillna(0.0)

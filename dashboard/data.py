@@ -298,3 +298,9 @@ def own_targets(db: str, root: str, year: int) -> pd.DataFrame:
 def targets_changed() -> None:
     """After targets were saved or deleted: every cached number may depend on them."""
     st.cache_data.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def scorecard(db: str, root: str, year: int, as_of: date, basis: str, parent: str) -> pd.DataFrame:
+    """The scorecard of ``parent``'s children, cached per filter set like the table it pivots."""
+    return views.scorecard(indicator_table(db, root, year, as_of, basis), parent)

@@ -481,8 +481,14 @@ TEXT.update(
         "tg_change_changed": ("修改", "Changed"),
         "tg_change_unchanged": ("未变", "Unchanged"),
         "tg_change_kept": ("清空但保留", "Emptied, kept"),
-        "tg_nothing_to_save": ("模板与数据库中的目标相同，没有要保存的修改。", "The template changes nothing."),
-        "tg_preview_title": ("保存后将有 **{n}** 项目标新增或修改：", "Saving will add or change **{n}** targets:"),
+        "tg_nothing_to_save": (
+            "模板与数据库中的目标相同，没有要保存的修改。",
+            "The template changes nothing.",
+        ),
+        "tg_preview_title": (
+            "保存后将有 **{n}** 项目标新增或修改：",
+            "Saving will add or change **{n}** targets:",
+        ),
         "tg_kept_note": (
             "{n} 个单元格被清空，但对应的目标已保存在数据库中：清空不会删除它们，保存后仍然有效。要删除请用“删除自有目标”。",
             "{n} cells are empty where a target is stored: emptying does not delete, they stay. To delete, use "

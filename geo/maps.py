@@ -31,13 +31,14 @@ CANVAS_ABOVE = 2000
 DECIMALS = 5
 TOOLTIP_FIELDS_SEX_RATIO = ("name", "value", "interval", "births", "target", "status")
 TOOLTIP_FIELDS = ("name", "value", "target", "status")
-_FIELD_COLUMN = {
-    "name": "name",
-    "value": "value_text",
-    "interval": "interval_text",
-    "births": "births_text",
-    "target": "target_text",
-    "status": "status_text",
+# tooltip field → (the frame's column, the feature property: one letter keeps 5,000 features light)
+_FIELD = {
+    "name": ("name", "n"),
+    "value": ("value_text", "v"),
+    "interval": ("interval_text", "i"),
+    "births": ("births_text", "b"),
+    "target": ("target_text", "t"),
+    "status": ("status_text", "s"),
 }
 
 
@@ -73,17 +74,37 @@ def tooltip_fields(frame: MapFrame) -> tuple[str, ...]:
 
 def feature_collection(geometries: dict[str, dict], frame: MapFrame) -> dict:
     """The GeoJSON the browser receives: units with a shape, in the frame's drawing order
-    (marked units last, so their outline is on top), each with its code and tooltip text."""
+    (marked units last, so their outline is on top). Each feature has its unit ``code``,
+    ``k`` (its style in :func:`styles`) and the tooltip's text, HTML-escaped, under the
+    one-letter keys of ``_FIELD``."""
     fields = tooltip_fields(frame)
+    _, index = styles(frame)
     features = []
     for row in frame.units.itertuples(index=False):
         geom = geometries.get(row.code)
         if geom is None:
             continue
-        props = {"code": row.code}
-        props.update({f: getattr(row, _FIELD_COLUMN[f]) for f in fields})
+        props = {"code": row.code, "k": index[row.code]}
+        for field in fields:
+            column, key = _FIELD[field]
+            props[key] = html.escape(str(getattr(row, column)))
         features.append({"type": "Feature", "properties": props, "geometry": geom})
     return {"type": "FeatureCollection", "features": features}
+
+
+def styles(frame: MapFrame) -> tuple[list[dict], dict[str, int]]:
+    """The distinct unit styles of the frame, and each unit's index into them."""
+    table: dict[str, int] = {}
+    distinct: list[dict] = []
+    index: dict[str, int] = {}
+    for _, row in frame.units.iterrows():
+        style = unit_style(row)
+        key = json.dumps(style, sort_keys=True)
+        if key not in table:
+            table[key] = len(distinct)
+            distinct.append(style)
+        index[row["code"]] = table[key]
+    return distinct, index
 
 
 def unit_style(row) -> dict:
@@ -174,6 +195,64 @@ class FitOnce(MacroElement):
         self.bounds = bounds
 
 
+def _script_json(value) -> str:
+    """Compact JSON that is safe inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+class ChoroplethLayer(MacroElement):
+    """The units as one Leaflet GeoJSON layer: styles from a small table by index, a
+    tooltip built from the feature's properties when shown, a highlight on hover.
+
+    folium's own GeoJson layer repeats each style per feature and writes every Chinese
+    character as a 6-byte escape; this writes the data once, compactly."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (map) {
+            var styles = {{ this.styles_json }};
+            var fields = {{ this.fields_json }};
+            var layer = L.geoJson({{ this.data_json }}, {
+                smoothFactor: 0.5,
+                style: function (feature) { return styles[feature.properties.k]; },
+                onEachFeature: function (feature, item) {
+                    item.bindTooltip(function () {
+                        var p = feature.properties, rows = "";
+                        for (var i = 0; i < fields.length; i++) {
+                            var v = p[fields[i][0]];
+                            if (v === undefined || v === "") continue;
+                            rows += "<tr><th>" + fields[i][1] + "</th><td>" + v + "</td></tr>";
+                        }
+                        return "<table class='popdash-tip'>" + rows + "</table>";
+                    }, {sticky: true});
+                    item.on("mouseover", function (e) {
+                        e.target.setStyle({weight: 3.2, color: "#1f6f6b", opacity: 1});
+                    });
+                    item.on("mouseout", function (e) { layer.resetStyle(e.target); });
+                }
+            });
+            layer.addTo(map);
+            return layer;
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, collection: dict, style_table: list[dict], fields: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "ChoroplethLayer"
+        self.data_json = _script_json(collection)
+        self.styles_json = _script_json(style_table)
+        self.fields_json = _script_json([[key, html.escape(label)] for key, label in fields])
+
+
 def build_map(
     collection: dict,
     frame: MapFrame,
@@ -184,7 +263,6 @@ def build_map(
 ) -> folium.Map:
     """The choropleth as a folium map that requests nothing but ``assets`` (and
     ``tile_url``'s tiles when one is given)."""
-    styles = {row["code"]: unit_style(row) for _, row in frame.units.iterrows()}
     features = collection["features"]
     bounds = _bounds(features)
     m = folium.Map(
@@ -199,26 +277,20 @@ def build_map(
     RenderClock().add_to(m)
     m.default_js = [("leaflet", assets.js)]
     m.default_css = [("leaflet_css", assets.css)]
-    m.get_root().header.add_child(Element("<style>.leaflet-container{background:#f3f5f2}</style>"))
+    m.get_root().header.add_child(
+        Element(
+            "<style>.leaflet-container{background:#f3f5f2}"
+            ".popdash-tip{font-size:13px;border-collapse:collapse}"
+            ".popdash-tip th{text-align:left;padding:1px 10px 1px 0;font-weight:600}</style>"
+        )
+    )
     if tile_url:
         folium.TileLayer(
             tiles=tile_url, attr=tile_attribution or "intranet tiles", name="base", control=False, max_zoom=18
         ).add_to(m)
     if features:
-        fields = list(tooltip_fields(frame))
-        folium.GeoJson(
-            collection,
-            name="units",
-            style_function=lambda f: styles.get(f["properties"]["code"], {}),
-            highlight_function=lambda f: {"weight": 3.2, "color": "#1f6f6b", "opacity": 1.0},
-            tooltip=folium.GeoJsonTooltip(
-                fields=fields,
-                aliases=[aliases.get(f, f) for f in fields],
-                sticky=True,
-                style="font-size:13px;",
-            ),
-            smooth_factor=0.5,
-        ).add_to(m)
+        fields = [(_FIELD[f][1], aliases.get(f, f)) for f in tooltip_fields(frame)]
+        ChoroplethLayer(collection, styles(frame)[0], fields).add_to(m)
         FitOnce(bounds).add_to(m)
     return m
 

@@ -1,6 +1,8 @@
 """目标考核 Scorecard: every township (or every village of the chosen township) against
 every indicator, sortable, filterable, downloadable; a click opens the unit's detail."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import data, url_state
@@ -33,7 +35,7 @@ focus = c1.selectbox(
 only_failing = c2.toggle(t("only_failing", lang), key="failing")
 url_state.publish({"indicator": focus or None, "failing": "1" if only_failing else None})
 
-card = views.scorecard(table, parent)
+card = data.scorecard(f.db, f.county, f.year, f.as_of, f.basis, parent)
 if card.empty:
     st.info(t("no_data_unit", lang))
     st.stop()
@@ -59,10 +61,14 @@ if event.selection.rows:
 export = scorecard_export(card, codes, lang)
 stem = f"scorecard_{parent}_{f.year}_{f.as_of.isoformat()}"
 d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button(t("download_csv", lang), to_csv(export), f"{stem}.csv", "text/csv")
+# Files are made when clicked, not on every rerun.
+d1.download_button(
+    t("download_csv", lang), partial(to_csv, export), f"{stem}.csv", "text/csv", on_click="ignore"
+)
 d2.download_button(
     t("download_xlsx", lang),
-    to_xlsx(export, t("page_scorecard", lang)),
+    partial(to_xlsx, export, t("page_scorecard", lang)),
     f"{stem}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
 )

@@ -437,15 +437,9 @@ def test_map_is_offline_light_and_clickable():
     page = m.get_root().render()
     assert "../local/leaflet.js" in page and "tileLayer" not in page
     props = collection["features"][0]["properties"]
-    assert props["code"] == V1[0] and set(props) == {
-        "code",
-        "name",
-        "value",
-        "interval",
-        "births",
-        "target",
-        "status",
-    }
+    assert props["code"] == V1[0] and set(props) == {"code", "k", "n", "v", "i", "b", "t", "s"}
+    assert props["n"] == f"v{V1[0]}" and props["v"] == "110.00"
+    assert "Unit" in page and '"n":"v330781101201"' in page  # compact, and the tooltip's label
     coords = np.array(collection["features"][0]["geometry"]["coordinates"][0])
     assert np.all(np.round(coords, 5) == coords)
     with_tiles = maps.build_map(

@@ -101,7 +101,7 @@ def test_the_map_sent_is_offline_and_carries_every_village(db_url, engine_table)
     assert "http://" not in args["header"] + args["html"] and "https://" not in args["header"] + args["html"]
     assert "tileLayer" not in args["script"]
     villages = engine_table.loc[engine_table["level"].isin(["village", "community"]), "unit_code"].unique()
-    assert all(f'"code": "{code}"' in args["script"] for code in villages)
+    assert all(f'"code":"{code}"' in args["script"] for code in villages)
     assert args["returned_objects"] == ["last_active_drawing"]  # a pan or zoom returns nothing
 
 
@@ -130,7 +130,7 @@ def test_township_level_and_another_indicator(db_url, engine_table):
     else:
         assert any(s.value == t("mp_all_met") for s in at.success)
     script = map_args(at)["script"]
-    assert all(f'"code": "{code}"' in script for code in rows["unit_code"])
+    assert all(f'"code":"{code}"' in script for code in rows["unit_code"])
 
 
 def test_click_on_a_unit_opens_its_detail(db_url, engine_table):
@@ -177,4 +177,4 @@ def test_real_boundary_file_with_a_gap_is_reported(db_url, tmp_path, monkeypatch
     report = at.expander[0]
     assert "⚠" in report.label and "cun.gpkg" in report.label and "CUN_DM" in report.label
     assert missing in list(report.dataframe[0].value[t("code")])
-    assert f'"code": "{missing}"' not in map_args(at)["script"]
+    assert f'"code":"{missing}"' not in map_args(at)["script"]
