@@ -11,7 +11,7 @@ import math
 import sys
 from datetime import date
 
-from dashboard.settings import database_url, describe, open_engine
+from dashboard.settings import database_url, default_url, describe, open_engine
 
 CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status"]
 
@@ -97,7 +97,7 @@ def _indicators(args) -> int:
         period = make_period(args.year, args.as_of)
     except PeriodError as exc:
         raise CliError(str(exc)) from None
-    engine = open_engine(args.db)
+    engine = _open_announcing_demo(args.db)
     with engine.connect() as conn:
         try:
             root = args.unit or county_code(conn)
@@ -115,6 +115,15 @@ def _indicators(args) -> int:
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
     return 0
+
+
+def _open_announcing_demo(url: str | None):
+    """Open the database; say so on stderr when the embedded demo is about to be built."""
+    from queries.db import DEFAULT_DB_PATH
+
+    if (url is None or url == default_url()) and database_url() == default_url() and not DEFAULT_DB_PATH.exists():
+        print(f"building the demo database at {DEFAULT_DB_PATH} (first run, about a minute)…", file=sys.stderr)
+    return open_engine(url)
 
 
 def _cell(column: str, value):
@@ -170,7 +179,7 @@ def _report(args) -> int:
         rules = load_rules(args.rules)
     except (PeriodError, RulesError) as exc:
         raise CliError(str(exc)) from None
-    engine = open_engine(args.db)
+    engine = _open_announcing_demo(args.db)
     with engine.connect() as conn:
         try:
             root = county_code(conn)
