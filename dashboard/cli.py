@@ -130,7 +130,7 @@ def _cell(column: str, value):
     if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
         return None
     if column in ("numerator", "denominator", "target", "value") and isinstance(value, float):
-        if value.is_integer() and column != "value":
+        if value.is_integer():
             return int(value)
         return round(value, 6)
     return value

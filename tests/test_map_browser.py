@@ -167,7 +167,13 @@ def test_map_draws_offline_and_a_click_opens_the_village(app_url, county_db, bro
     context = browser.new_context(viewport={"width": 1500, "height": 1350}, locale="zh-CN")
     context.on("request", lambda r: watch(r.url))
     page = context.new_page()
-    page.on("websocket", lambda ws: watch(ws.url))
+    sent: list[float] = []  # messages from the browser to the server (a rerun is one)
+
+    def on_websocket(ws) -> None:
+        watch(ws.url)
+        ws.on("framesent", lambda _payload: sent.append(time.monotonic()))
+
+    page.on("websocket", on_websocket)
     url = f"{app_url}/map?year={YEAR}&as_of={AS_OF.isoformat()}"
 
     # First visit: the server builds the demo boundaries and fills its caches.
@@ -191,6 +197,24 @@ def test_map_draws_offline_and_a_click_opens_the_village(app_url, county_db, bro
     render_ms = statistics.median(render)
     time.sleep(1.0)  # let the legend and the funnel plot settle for the picture
     page.screenshot(path=str(SHOTS / "map_villages.png"))
+
+    # Panning and zooming move the map but send nothing to the server: no rerun.
+    frame = _map_frame(page)
+    zoom = frame.evaluate("() => window.map.getZoom()")
+    time.sleep(1.0)
+    before = len(sent)
+    box = page.locator(MAP_FRAME).first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 60, steps=8)
+    page.mouse.up()
+    page.mouse.wheel(0, -400)
+    time.sleep(2.5)
+    assert frame.evaluate("() => window.map.getZoom()") != zoom
+    assert len(sent) == before, "panning or zooming the map made the page rerun"
+    page.goto(url)
+    paths.first.wait_for(timeout=60_000)
 
     # Hover a village: the tooltip names it; a click opens its detail page.
     village = paths.nth(157)
