@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import platform
 import shutil
 import statistics
@@ -44,6 +45,7 @@ from queries.period import make_period  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
+APP_TIMINGS = ROOT / "test-output" / "map_timings.json"  # written by tests/test_map_browser.py
 SIZES = {
     400: dict(villages=388, communities=12, townships=15),
     5000: dict(villages=4880, communities=120, townships=150),
@@ -194,6 +196,17 @@ def section(rows: list[dict], repeat: int) -> str:
         + " (both once per server, cached).",
         "",
     ]
+    if APP_TIMINGS.exists():
+        app = json.loads(APP_TIMINGS.read_text(encoding="utf-8"))
+        lines += [
+            f"In the app (`tests/test_map_browser.py`, {app['villages']} villages, the map page served by "
+            f"`streamlit run`): map render {app['map_render_ms_median']:,.0f} ms median "
+            f"({', '.join(f'{x:,.0f}' for x in app['map_render_ms'])} ms); opening the page until the map is "
+            f"painted {', '.join(f'{x:.1f}' for x in app['page_to_map_warm_s'])} s with warm caches "
+            f"(most of it Streamlit's own page), {app['page_to_map_cold_s']:.0f} s on the server's first visit "
+            "(demo boundaries built, indicators computed).",
+            "",
+        ]
     return "\n".join(lines)
 
 

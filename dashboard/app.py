@@ -18,13 +18,39 @@ lang = filters.lang
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 st.navigation(
     [
-        st.Page(PAGES / "overview.py", title=t("page_overview", lang), icon=":material/dashboard:", default=True),
-        st.Page(PAGES / "scorecard.py", title=t("page_scorecard", lang), icon=":material/checklist:", url_path="scorecard"),
-        st.Page(PAGES / "checks.py", title=t("page_checks", lang), icon=":material/health_and_safety:", url_path="checks"),
-        st.Page(PAGES / "migrants.py", title=t("page_migrants", lang), icon=":material/transfer_within_a_station:", url_path="migrants"),
+        st.Page(
+            PAGES / "overview.py", title=t("page_overview", lang), icon=":material/dashboard:", default=True
+        ),
+        st.Page(
+            PAGES / "scorecard.py",
+            title=t("page_scorecard", lang),
+            icon=":material/checklist:",
+            url_path="scorecard",
+        ),
+        st.Page(
+            PAGES / "checks.py",
+            title=t("page_checks", lang),
+            icon=":material/health_and_safety:",
+            url_path="checks",
+        ),
+        st.Page(
+            PAGES / "migrants.py",
+            title=t("page_migrants", lang),
+            icon=":material/transfer_within_a_station:",
+            url_path="migrants",
+        ),
         st.Page(PAGES / "map.py", title=t("page_map", lang), icon=":material/map:", url_path="map"),
-        st.Page(PAGES / "unit_detail.py", title=t("page_detail", lang), icon=":material/search:", url_path="unit"),
-        st.Page(PAGES / "assessment.py", title=t("page_assessment", lang), icon=":material/military_tech:", url_path="assessment"),
-        st.Page(PAGES / "targets.py", title=t("page_targets", lang), icon=":material/flag:", url_path="targets"),
+        st.Page(
+            PAGES / "unit_detail.py", title=t("page_detail", lang), icon=":material/search:", url_path="unit"
+        ),
+        st.Page(
+            PAGES / "assessment.py",
+            title=t("page_assessment", lang),
+            icon=":material/military_tech:",
+            url_path="assessment",
+        ),
+        st.Page(
+            PAGES / "targets.py", title=t("page_targets", lang), icon=":material/flag:", url_path="targets"
+        ),
     ]
 ).run()

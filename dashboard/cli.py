@@ -121,8 +121,14 @@ def _open_announcing_demo(url: str | None):
     """Open the database; say so on stderr when the embedded demo is about to be built."""
     from queries.db import DEFAULT_DB_PATH
 
-    if (url is None or url == default_url()) and database_url() == default_url() and not DEFAULT_DB_PATH.exists():
-        print(f"building the demo database at {DEFAULT_DB_PATH} (first run, about a minute)…", file=sys.stderr)
+    if (
+        (url is None or url == default_url())
+        and database_url() == default_url()
+        and not DEFAULT_DB_PATH.exists()
+    ):
+        print(
+            f"building the demo database at {DEFAULT_DB_PATH} (first run, about a minute)…", file=sys.stderr
+        )
     return open_engine(url)
 
 

@@ -132,6 +132,10 @@ def sidebar() -> Filters:
     for key, raw in url_state.bad_values().items():
         if key in ("township", "village"):
             st.warning(t("unknown_unit", lang, code=raw, fallback=names[filters.unit]))
+        elif key == "year":
+            st.warning(
+                t("unknown_year", lang, year=raw, fallback=filters.year, years=", ".join(map(str, years)))
+            )
     return filters
 
 

@@ -67,6 +67,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "链接中的单位代码 “{code}” 不存在，已改为显示{fallback}。",
         "The unit code “{code}” in the link does not exist; showing {fallback} instead.",
     ),
+    "as_papers_xlsx": ("考核工作簿（打印用）", "Assessment workbook (print)"),
+    "as_papers_pdf": ("考核报告 PDF", "Assessment report (PDF)"),
+    "as_papers_note": (
+        "考核工作簿与报告含全部乡镇和村（社区），生成约需十余秒。",
+        "The workbook and report cover every township and village; they take some seconds to make.",
+    ),
+    "unknown_year": (
+        "链接中的年度 “{year}” 没有数据，已改为显示 {fallback} 年。有数据的年度：{years}。",
+        "The year “{year}” in the link has no data; showing {fallback} instead. Years with data: {years}.",
+    ),
     "empty_year": (
         "{year} 年截至 {as_of} 没有任何记录。",
         "There are no records for {year} up to {as_of}.",
@@ -138,7 +148,10 @@ TEXT.update(
         "ck_completion": ("完成率 %", "Completion %"),
         "ck_coverage": ("覆盖率 %", "Coverage %"),
         "ck_chance": ("完成可能性 %", "Chance to meet %"),
-        "ck_chance_head": ("按期完成全年任务的可能性：**{pct}%**", "Chance of meeting the year's task: **{pct}%**"),
+        "ck_chance_head": (
+            "按期完成全年任务的可能性：**{pct}%**",
+            "Chance of meeting the year's task: **{pct}%**",
+        ),
         "ck_will_miss": ("预计完不成", "Will miss"),
         "ck_will_miss_yes": ("⚠ 是", "⚠ yes"),
         "ck_will_miss_no": ("否", "no"),

@@ -79,31 +79,37 @@ def feature_collection(geometries: dict[str, dict], frame: MapFrame) -> dict:
     one-letter keys of ``_FIELD``."""
     fields = tooltip_fields(frame)
     _, index = styles(frame)
+    units = frame.units
+    keys = [_FIELD[f][1] for f in fields]
+    columns = [units[_FIELD[f][0]].tolist() for f in fields]
     features = []
-    for row in frame.units.itertuples(index=False):
-        geom = geometries.get(row.code)
+    for n, code in enumerate(units["code"].tolist()):
+        geom = geometries.get(code)
         if geom is None:
             continue
-        props = {"code": row.code, "k": index[row.code]}
-        for field in fields:
-            column, key = _FIELD[field]
-            props[key] = html.escape(str(getattr(row, column)))
+        props = {"code": code, "k": index[code]}
+        for key, column in zip(keys, columns, strict=True):
+            props[key] = html.escape(str(column[n]))
         features.append({"type": "Feature", "properties": props, "geometry": geom})
     return {"type": "FeatureCollection", "features": features}
 
 
 def styles(frame: MapFrame) -> tuple[list[dict], dict[str, int]]:
     """The distinct unit styles of the frame, and each unit's index into them."""
-    table: dict[str, int] = {}
+    table: dict[tuple, int] = {}
     distinct: list[dict] = []
     index: dict[str, int] = {}
-    for _, row in frame.units.iterrows():
-        style = unit_style(row)
-        key = json.dumps(style, sort_keys=True)
+    units = frame.units
+    for code, colour, faded, marked, verdict in zip(
+        *(units[c].tolist() for c in ("code", "colour", "faded", "marked", "verdict")), strict=True
+    ):
+        key = (colour, bool(faded), bool(marked), verdict == "low")
         if key not in table:
             table[key] = len(distinct)
-            distinct.append(style)
-        index[row["code"]] = table[key]
+            distinct.append(
+                unit_style({"colour": colour, "faded": faded, "marked": marked, "verdict": verdict})
+            )
+        index[code] = table[key]
     return distinct, index
 
 
@@ -299,20 +305,16 @@ def _bounds(features: list[dict]) -> list[list[float]]:
     """[[south, west], [north, east]] of the features (a point in China when there are none)."""
     if not features:
         return [[29.2, 119.5], [29.2, 119.5]]
-    coords = np.concatenate([np.asarray(_flat(f["geometry"]["coordinates"]), dtype=float) for f in features])
+    rings = []
+    for feature in features:
+        geom = feature["geometry"]
+        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        rings.extend(polygon[0] for polygon in polygons)  # the outer ring holds the extent
+    coords = np.concatenate([np.asarray(ring, dtype=float) for ring in rings])
     return [
         [float(coords[:, 1].min()), float(coords[:, 0].min())],
         [float(coords[:, 1].max()), float(coords[:, 0].max())],
     ]
-
-
-def _flat(coords) -> list:
-    if coords and isinstance(coords[0], (float, int)):
-        return [coords]
-    out: list = []
-    for c in coords:
-        out.extend(_flat(c))
-    return out
 
 
 def external_urls(m: folium.Map) -> list[str]:

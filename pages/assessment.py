@@ -3,11 +3,12 @@ contract under the rules in config/assessment.toml — points per indicator, tot
 veto (一票否决) and what caused it, the change of rank since last year; a unit's breakdown."""
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, url_state
+from dashboard import data, papers, url_state
 from dashboard.assessment_view import (
     assessment_export,
     ranking_table,
@@ -169,11 +170,31 @@ with st.expander(t("as_rules_title", lang, level=level_name(level, lang))):
 
 export = assessment_export(frame, level_rules, lang)
 stem = f"assessment_{level}_{root}_{f.year}_{f.as_of.isoformat()}"
-d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button(t("download_csv", lang), to_csv(export), f"{stem}.csv", "text/csv")
+xlsx_name, pdf_name = papers.file_names(f.year)
+d1, d2, d3, d4 = st.columns(4)
+# Every file is made when its button is clicked, not on each rerun: the papers take seconds.
+d1.download_button(
+    t("download_csv", lang), partial(to_csv, export), f"{stem}.csv", "text/csv", on_click="ignore"
+)
 d2.download_button(
     t("download_xlsx", lang),
-    to_xlsx(export, t("page_assessment", lang)),
+    partial(to_xlsx, export, t("page_assessment", lang)),
     f"{stem}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
 )
+d3.download_button(
+    t("as_papers_xlsx", lang),
+    partial(papers.make_paper, f.db, "xlsx", f.county, f.year, rules, f.basis, f.as_of),
+    xlsx_name,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
+)
+d4.download_button(
+    t("as_papers_pdf", lang),
+    partial(papers.make_paper, f.db, "pdf", f.county, f.year, rules, f.basis, f.as_of),
+    pdf_name,
+    "application/pdf",
+    on_click="ignore",
+)
+st.caption(t("as_papers_note", lang))

@@ -537,7 +537,9 @@ def _check_allocation(c: _County, elig: np.ndarray) -> tuple[np.ndarray, np.ndar
     return t_alloc, v_alloc
 
 
-def _checks(seed: int, c: _County, year: int, v_alloc: np.ndarray, eligible: np.ndarray) -> dict[str, np.ndarray]:
+def _checks(
+    seed: int, c: _County, year: int, v_alloc: np.ndarray, eligible: np.ndarray
+) -> dict[str, np.ndarray]:
     rng = _rng(seed, year, _CHECKS)
     n = len(c.codes)
     completion = np.clip(c.u_check + rng.normal(0, 0.04, n), 0.65, 1.15)

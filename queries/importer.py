@@ -307,7 +307,8 @@ def _chunks(
         values = [_python_values(part[c]) for c in columns]
         if dates_as_text:
             values = [
-                [None if v is None else v.isoformat() for v in col] if _holds_dates(col) else col for col in values
+                [None if v is None else v.isoformat() for v in col] if _holds_dates(col) else col
+                for col in values
             ]
         if as_tuples is not None:
             by_name = dict(zip(columns, values, strict=True))

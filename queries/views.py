@@ -36,7 +36,9 @@ def shown_status(table: pd.DataFrame) -> pd.Series:
     target whose 95 % interval still reaches the normal band is 'chance', not 'not_met' —
     a village with twenty births is never branded for what chance explains."""
     chance = (
-        (table["indicator"] == "sex_ratio_at_birth") & (table["status"] == "not_met") & (table["verdict"] != "high")
+        (table["indicator"] == "sex_ratio_at_birth")
+        & (table["status"] == "not_met")
+        & (table["verdict"] != "high")
     )
     return table["status"].mask(chance, "chance")
 

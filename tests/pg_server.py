@@ -147,5 +147,3 @@ def running_postgres() -> Iterator[str]:
         if run is not None and (datadir / "postmaster.pid").exists():
             run("pg_ctl", "-D", str(datadir), "-m", "immediate", "-w", "stop")
         shutil.rmtree(workdir, ignore_errors=True)
-
-

@@ -428,6 +428,7 @@ def test_other_indicator_bins_are_quintiles_and_marks_not_met():
 
 def test_map_is_offline_light_and_clickable():
     table = long_table({c: (110.0, 100.0) for c in V1})
+    table.loc[1, "name"] = "<img src=x onerror=alert(1)>村"  # names come from imported files
     frame = map_frame(table, SEX_RATIO, "village", WORDS, "en")
     geoms = maps.geometries_json(grid(V1).assign(geometry=lambda g: g.geometry.translate(1e-7, 1e-7)))
     collection = maps.feature_collection(geoms, frame)
@@ -440,6 +441,7 @@ def test_map_is_offline_light_and_clickable():
     assert props["code"] == V1[0] and set(props) == {"code", "k", "n", "v", "i", "b", "t", "s"}
     assert props["n"] == f"v{V1[0]}" and props["v"] == "110.00"
     assert "Unit" in page and '"n":"v330781101201"' in page  # compact, and the tooltip's label
+    assert "<img" not in page and "&lt;img" in collection["features"][1]["properties"]["n"]
     coords = np.array(collection["features"][0]["geometry"]["coordinates"][0])
     assert np.all(np.round(coords, 5) == coords)
     with_tiles = maps.build_map(

@@ -178,3 +178,11 @@ def test_real_boundary_file_with_a_gap_is_reported(db_url, tmp_path, monkeypatch
     assert "⚠" in report.label and "cun.gpkg" in report.label and "CUN_DM" in report.label
     assert missing in list(report.dataframe[0].value[t("code")])
     assert f'"code":"{missing}"' not in map_args(at)["script"]
+
+
+def test_english_page(db_url):
+    at = open_map(lang="en")
+    assert at.title[0].value == "Map · 澄川市"
+    legend = " ".join(m.value for m in at.markdown)
+    assert "103–107 normal" in legend and "Faded: within chance" in legend
+    assert t("mp_significant_title", "en") in [s.value for s in at.subheader]
