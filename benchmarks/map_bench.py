@@ -20,6 +20,7 @@ import argparse
 import functools
 import http.server
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -168,7 +169,7 @@ def section(rows: list[dict], repeat: int) -> str:
     lines = [
         "## Maps",
         "",
-        f"`python benchmarks/map_bench.py` — {platform.processor() or platform.machine()}, "
+        f"`python benchmarks/map_bench.py` — {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, headless Chromium, best and median of {repeat} loads. "
         "The sex-ratio map of all villages of a demo county (demo boundaries, simplified, "
         "coordinates to 5 decimals). *Sent* is what the map page sends for the map (the st_folium "

@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 # `streamlit run dashboard/app.py` puts only dashboard/ on the path; the packages live beside it.
-# Icons are Material Symbols, bundled with Streamlit: emoji need a font a bureau PC may lack.
+# Menu icons are Material Symbols, bundled with Streamlit (emoji need a font a bureau PC may
+# lack); the favicon stays an emoji, because a Material favicon is fetched from a CDN.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st  # noqa: E402
@@ -12,7 +13,7 @@ import streamlit as st  # noqa: E402
 from dashboard.filters import remember, sidebar  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
-st.set_page_config(page_title="人口计生目标监测", page_icon=":material/monitoring:", layout="wide")
+st.set_page_config(page_title="人口计生目标监测", page_icon="📊", layout="wide")
 filters = remember(sidebar())
 lang = filters.lang
 PAGES = Path(__file__).resolve().parent.parent / "pages"

@@ -12,13 +12,13 @@ from dashboard.filters import current
 from dashboard.i18n import indicator_name, t, verdict_label
 from dashboard.leaflet import LeafletMissing, assets
 from dashboard.settings import setting
+from dashboard.widgets import page_path, view_params
 from geo.choropleth import SEX_RATIO, WORD_KEYS, funnel_frame, map_frame
 from geo.maps import build_map, feature_collection, legend_html
 from queries import registry
 
 LEVELS = ("township", "village")
 MAP_HEIGHT = 560
-DETAIL = "../pages/unit_detail.py"  # relative to the entry script, dashboard/app.py
 
 f = current()
 lang = f.lang
@@ -119,10 +119,7 @@ with left:
 
 def open_unit(code: str) -> None:
     """The unit's detail page, for the same period and basis."""
-    params = {"unit": code, "year": str(f.year), "as_of": f.as_of.isoformat()}
-    if f.basis != "registered":
-        params["basis"] = f.basis
-    st.switch_page(DETAIL, query_params=params)
+    st.switch_page(page_path("unit_detail.py"), query_params=view_params(f, unit=code))
 
 
 clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")

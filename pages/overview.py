@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import indicator_card, legend, page_path
+from dashboard.widgets import indicator_card, legend, page_path, view_params
 from queries import views
 from queries.period import make_period
 
@@ -41,7 +41,7 @@ for row in behind.itertuples():
     c1.page_link(
         page_path("unit_detail.py"),
         label=f"{row.name}（{level_name(row.level, lang)}）",
-        query_params={"unit": row.unit_code},
+        query_params=view_params(f, unit=row.unit_code),
     )
     c2.markdown(f"{t('failing_count', lang)}: **{row.failing}** / {row.judged}")
     c3.markdown(f"{t('behind_count', lang)}: **{row.behind}**")

@@ -111,7 +111,6 @@ class County:
                 )
             ],
         )
-        analytics.refresh(self.conn)
         return mid
 
     def service(self, migrant_id: str, on: date, kind: str = "file"):
@@ -119,7 +118,12 @@ class County:
             insert(s.migrant_services),
             [dict(service_id=f"s{next(_ids)}", migrant_id=migrant_id, service_date=on, service=kind)],
         )
+
+    def settle(self) -> County:
+        """Rebuild the derived tables, as an import does once at its end: call after adding
+        migrants or services and before computing."""
         analytics.refresh(self.conn)
+        return self
 
     def target(self, year: int, unit: str, indicator: str, value: float):
         self.conn.execute(

@@ -161,6 +161,7 @@ def test_migrant_presence_and_service_coverage(engine):
         out = c.migrant("V", date(2024, 1, 1), direction="out")
         c.service(out, date(Y, 3, 3))
         c.target(Y, "C", "migrant_service_coverage", 90)
+        c.settle()
         r = rows(conn, as_of="2025-09-30")
     cov = r[("V", "migrant_service_coverage")]
     assert (cov.numerator, cov.denominator) == (2, 4)

@@ -351,6 +351,7 @@ def seed_migrants(c: County) -> dict[str, str]:
     c.service(m["m1"], date(Y - 1, 12, 1), "checkup")  # last year
     c.service(m["m2"], date(Y, 10, 1), "checkup")  # after the as-of day
     c.service(m["m5"], date(Y - 1, 5, 1), "file")
+    c.settle()
     return m
 
 
