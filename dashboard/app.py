@@ -17,41 +17,20 @@ st.set_page_config(page_title="人口计生目标监测", page_icon="📊", layo
 filters = remember(sidebar())
 lang = filters.lang
 PAGES = Path(__file__).resolve().parent.parent / "pages"
+# file, title, icon, URL path; the first is the home page.
+MENU = [
+    ("overview.py", "page_overview", ":material/dashboard:", "overview"),
+    ("scorecard.py", "page_scorecard", ":material/checklist:", "scorecard"),
+    ("checks.py", "page_checks", ":material/health_and_safety:", "checks"),
+    ("migrants.py", "page_migrants", ":material/transfer_within_a_station:", "migrants"),
+    ("map.py", "page_map", ":material/map:", "map"),
+    ("unit_detail.py", "page_detail", ":material/search:", "unit"),
+    ("assessment.py", "page_assessment", ":material/military_tech:", "assessment"),
+    ("targets.py", "page_targets", ":material/flag:", "targets"),
+]
 st.navigation(
     [
-        st.Page(
-            PAGES / "overview.py", title=t("page_overview", lang), icon=":material/dashboard:", default=True
-        ),
-        st.Page(
-            PAGES / "scorecard.py",
-            title=t("page_scorecard", lang),
-            icon=":material/checklist:",
-            url_path="scorecard",
-        ),
-        st.Page(
-            PAGES / "checks.py",
-            title=t("page_checks", lang),
-            icon=":material/health_and_safety:",
-            url_path="checks",
-        ),
-        st.Page(
-            PAGES / "migrants.py",
-            title=t("page_migrants", lang),
-            icon=":material/transfer_within_a_station:",
-            url_path="migrants",
-        ),
-        st.Page(PAGES / "map.py", title=t("page_map", lang), icon=":material/map:", url_path="map"),
-        st.Page(
-            PAGES / "unit_detail.py", title=t("page_detail", lang), icon=":material/search:", url_path="unit"
-        ),
-        st.Page(
-            PAGES / "assessment.py",
-            title=t("page_assessment", lang),
-            icon=":material/military_tech:",
-            url_path="assessment",
-        ),
-        st.Page(
-            PAGES / "targets.py", title=t("page_targets", lang), icon=":material/flag:", url_path="targets"
-        ),
+        st.Page(PAGES / file, title=t(title, lang), icon=icon, url_path=path, default=i == 0)
+        for i, (file, title, icon, path) in enumerate(MENU)
     ]
 ).run()

@@ -379,3 +379,23 @@ def children_frame(card: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("behind_count", lang): card["behind"],
         }
     )
+
+
+# --------------------------------------------------------------------------- page header
+
+
+def page_header(f, title_key: str, unit_name: str, show_basis: bool = True) -> None:
+    """Title, period line, and a stop with a clear message when the period has no records."""
+    from dashboard import data
+    from queries.period import make_period
+
+    lang = f.lang
+    st.title(f"{t(title_key, lang)} · {unit_name}")
+    parts = [str(f.year), f"{t('as_of', lang)} {f.as_of.isoformat()}"]
+    if show_basis:
+        parts.append(t(f"basis_{f.basis}", lang))
+    parts.append(t("year_fraction", lang, pct=make_period(f.year, f.as_of).year_fraction))
+    st.caption(" · ".join(parts))
+    if data.record_count(f.db, f.unit, f.year, f.as_of) == 0:
+        st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
+        st.stop()

@@ -9,9 +9,8 @@ import streamlit as st
 from dashboard import data
 from dashboard.filters import current
 from dashboard.i18n import service_name, status_label, t
-from dashboard.widgets import badge, fmt, page_path, view_params
+from dashboard.widgets import badge, fmt, page_header, page_path, view_params
 from queries import registry, views
-from queries.period import make_period
 
 CODE = "migrant_service_coverage"
 COUNT = "prepregnancy_checks"  # a whole number with thousands separators, as the registry formats counts
@@ -21,14 +20,7 @@ lang = f.lang
 units = data.units(f.db).set_index("code")
 names = units["name"]
 parent = f.township or f.county
-st.title(f"{t('page_migrants', lang)} · {names[f.unit]}")
-st.caption(
-    f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · "
-    f"{t('year_fraction', lang, pct=make_period(f.year, f.as_of).year_fraction)}"
-)
-if data.record_count(f.db, f.unit, f.year, f.as_of) == 0:
-    st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
-    st.stop()
+page_header(f, "page_migrants", names[f.unit], show_basis=False)
 
 table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
 own = views.migrant_progress(

@@ -5,21 +5,13 @@ import streamlit as st
 from dashboard import data
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import indicator_card, legend, page_path, view_params
+from dashboard.widgets import indicator_card, legend, page_header, page_path, view_params
 from queries import views
-from queries.period import make_period
 
 f = current()
 lang = f.lang
 names = data.units(f.db).set_index("code")["name"]
-st.title(f"{t('page_overview', lang)} · {names[f.unit]}")
-st.caption(
-    f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)} · "
-    f"{t('year_fraction', lang, pct=make_period(f.year, f.as_of).year_fraction)}"
-)
-if data.record_count(f.db, f.unit, f.year, f.as_of) == 0:
-    st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
-    st.stop()
+page_header(f, "page_overview", names[f.unit])
 if f.as_of.month != 12 or f.as_of.day != 31:
     st.caption(t("in_year_note", lang))
 legend(lang)

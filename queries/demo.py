@@ -28,44 +28,15 @@ import pandas as pd
 from numpy.random import PCG64, Generator, SeedSequence
 
 from queries.registry import REPORTED_CODES
+from queries.validation import SPEC
 
 COUNTY_CODE = "330781"
 COUNTY_NAME = "澄川市"  # invented
 
-COLUMNS: dict[str, list[str]] = {
-    "units": ["code", "name", "level", "parent_code"],
-    "population": [
-        "year",
-        "unit_code",
-        "registered_population",
-        "resident_population",
-        "women_15_49",
-        "married_women_15_49",
-        "eligible_couples",
-    ],
-    "births": [
-        "birth_id",
-        "unit_code",
-        "birth_date",
-        "sex",
-        "birth_order",
-        "in_policy",
-        "registered",
-        "resident",
-    ],
-    "deaths": ["death_id", "unit_code", "death_date", "sex", "age", "registered", "resident"],
-    "prepregnancy_checks": ["check_id", "unit_code", "couple_id", "check_date", "risk"],
-    "migrants": ["migrant_id", "unit_code", "direction", "sex", "arrival_date", "departure_date"],
-    "migrant_services": ["service_id", "migrant_id", "service_date", "service"],
-    "targets": ["year", "unit_code", "indicator", "target"],
-    "reported": ["year", "unit_code", "indicator", "numerator", "denominator"],
-}
-DATE_COLUMNS = {
-    "births": ["birth_date"],
-    "deaths": ["death_date"],
-    "prepregnancy_checks": ["check_date"],
-    "migrants": ["arrival_date", "departure_date"],
-    "migrant_services": ["service_date"],
+# The interchange columns, from the importer's one statement of the format.
+COLUMNS: dict[str, list[str]] = {name: [c.name for c in cols] for name, cols in SPEC.items()}
+DATE_COLUMNS: dict[str, list[str]] = {
+    name: [c.name for c in cols if c.kind == "date"] for name, cols in SPEC.items()
 }
 
 # County targets (seeds: 5.5‰, 3.2‰, 92 %, 4,900 couples, 15 % happy families, ≥ 90/95/98 %).

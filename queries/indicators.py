@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from queries import registry
-from queries.measures import all_measures, frame, unit_tree, within
+from queries.measures import all_measures, unit_tree, within
 from queries.period import Period
 from queries.schema import targets, unit_ancestors, units
 from queries.stats import sex_ratio_verdict
@@ -60,75 +60,66 @@ def check_unit(conn: Connection, code: str, root: str) -> None:
         raise UnknownUnit(f"no unit with code {code!r}")
 
 
-def effective_targets(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> pd.DataFrame:
-    """Target per (unit, indicator) with where it came from: 'own', 'inherited' or 'children'.
+def _target_map(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> dict[tuple[str, str], tuple]:
+    """(unit, indicator) → (target, where it came from: 'own', 'inherited' or 'children').
 
     Rate targets are inherited from the nearest ancestor that has one (ancestors above
     ``root`` included). Count targets are never inherited; a unit without its own gets the
-    sum of its children's, bottom-up.
+    sum of its children's, bottom-up. Plain dictionaries over the unit tree (a few hundred
+    units): no events are looped over here.
     """
-    cols = ["unit_code", "indicator", "target"]
-    own = frame(
-        conn,
-        within(
-            select(targets.c.unit_code, targets.c.indicator, targets.c.target), targets.c.unit_code, root
-        ).where(targets.c.year == year),
-        cols,
-    )
-    # The nearest target above the root, per indicator, is what the root inherits.
+    own = {
+        (u, ind): float(v)
+        for u, ind, v in conn.execute(
+            within(
+                select(targets.c.unit_code, targets.c.indicator, targets.c.target), targets.c.unit_code, root
+            ).where(targets.c.year == year)
+        )
+    }
     a = unit_ancestors
-    above = frame(
-        conn,
+    above: dict[str, float] = {}  # the nearest target above the root, per indicator
+    for ind, v, _depth in conn.execute(
         select(targets.c.indicator, targets.c.target, a.c.depth)
         .join(a, a.c.ancestor_code == targets.c.unit_code)
         .where(a.c.unit_code == root, a.c.depth > 0, targets.c.year == year)
-        .order_by(a.c.depth),
-        ["indicator", "target", "depth"],
-    ).drop_duplicates("indicator")
+        .order_by(a.c.depth)
+    ):
+        above.setdefault(ind, float(v))
 
-    counts = [i.code for i in registry.INDICATORS if i.kind == "count"]
-    is_count = own["indicator"].isin(counts)
-    own_rates, own_counts = own[~is_count], own[is_count]
-    levels = [tree[tree["depth"] == d][["code", "parent_code"]] for d in sorted(tree["depth"].unique())]
+    counts = {i.code for i in registry.INDICATORS if i.kind == "count"}
+    rates = [i.code for i in registry.INDICATORS if i.kind != "count"]
+    units = list(zip(tree["code"], tree["parent_code"], strict=True))  # parents before children
+    out: dict[tuple[str, str], tuple] = {}
+    for unit, parent in units:
+        for ind in rates:
+            if (unit, ind) in own:
+                out[unit, ind] = (own[unit, ind], "own")
+            elif unit == root:
+                if ind in above:
+                    out[unit, ind] = (above[ind], "inherited")
+            elif (parent, ind) in out:
+                out[unit, ind] = (out[parent, ind][0], "inherited")
+    summed: dict[tuple[str, str], float] = {}
+    for unit, parent in reversed(units):
+        for ind in counts:
+            if (unit, ind) in own:
+                out[unit, ind] = (own[unit, ind], "own")
+            elif (unit, ind) in summed:
+                out[unit, ind] = (summed[unit, ind], "children")
+            else:
+                continue
+            if unit != root:
+                summed[parent, ind] = summed.get((parent, ind), 0.0) + out[unit, ind][0]
+    return out
 
-    # Rates, top-down: a unit's own target, else its parent's effective one.
-    inherited = above[~above["indicator"].isin(counts)].assign(unit_code=root)[cols]
-    rate_frames = []
-    parent_eff = pd.DataFrame(columns=cols)
-    for level in levels:
-        from_parent = level.merge(
-            parent_eff, left_on="parent_code", right_on="unit_code", suffixes=("", "_p")
-        )
-        from_parent = from_parent[["code", "indicator", "target"]].rename(columns={"code": "unit_code"})
-        if level["code"].eq(root).any():
-            from_parent = inherited
-        mine = own_rates[own_rates["unit_code"].isin(level["code"])]
-        eff = pd.concat([mine.assign(target_from="own"), from_parent.assign(target_from="inherited")])
-        eff = eff.drop_duplicates(["unit_code", "indicator"], keep="first")
-        rate_frames.append(eff)
-        parent_eff = eff[cols]
 
-    # Counts, bottom-up: a unit's own target, else the sum of its children's effective ones.
-    count_frames = []
-    child_eff = pd.DataFrame(columns=cols)
-    for level in reversed(levels):
-        summed = (
-            child_eff.merge(tree[["code", "parent_code"]], left_on="unit_code", right_on="code")
-            .groupby(["parent_code", "indicator"], as_index=False)["target"]
-            .sum()
-            .rename(columns={"parent_code": "unit_code"})
-        )
-        mine = own_counts[own_counts["unit_code"].isin(level["code"])]
-        eff = pd.concat([mine.assign(target_from="own"), summed.assign(target_from="children")])
-        eff = eff[eff["unit_code"].isin(level["code"])].drop_duplicates(
-            ["unit_code", "indicator"], keep="first"
-        )
-        count_frames.append(eff)
-        child_eff = eff[cols]
-    frames = [f for f in (*rate_frames, *count_frames) if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=[*cols, "target_from"])
-    return pd.concat(frames, ignore_index=True)[[*cols, "target_from"]].astype({"target": float})
+def effective_targets(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> pd.DataFrame:
+    """The effective targets as a table: unit_code, indicator, target, target_from."""
+    found = _target_map(conn, root, year, tree)
+    return pd.DataFrame(
+        [(u, ind, v, src) for (u, ind), (v, src) in found.items()],
+        columns=["unit_code", "indicator", "target", "target_from"],
+    ).astype({"target": float})
 
 
 def compute(
@@ -138,28 +129,45 @@ def compute(
     basis: str = "registered",
     codes: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """Every indicator for ``root`` and every unit below it."""
+    """Every indicator for ``root`` and every unit below it, units in tree order (parents
+    first), indicators in registry order."""
     if basis not in registry.BASES:
         raise ValueError(f"basis must be one of {', '.join(registry.BASES)}, not {basis!r}")
     check_unit(conn, root, root)
     tree = unit_tree(conn, root)
     measures = all_measures(conn, root, period, basis)
     chosen = [registry.get(c) for c in codes] if codes else list(registry.INDICATORS)
+    found = _target_map(conn, root, period.year, tree)
 
-    frames = []
-    for ind in chosen:
-        frames.append(_values(ind, measures))
-    long = pd.concat(frames, ignore_index=True)
+    n, k = len(tree), len(chosen)
+    num, den, value = (np.empty((n, k)) for _ in range(3))
+    for j, ind in enumerate(chosen):
+        num[:, j], den[:, j], value[:, j] = _values(ind, measures)
+    unit_codes = tree["code"].to_numpy(object)
+    ind_codes = np.array([c.code for c in chosen], dtype=object)
+    pairs = [(u, c) for u in unit_codes for c in ind_codes]
+    target = np.array([found.get(p, (np.nan, None))[0] for p in pairs], dtype=float)
+    target_from = np.array([found.get(p, (None, None))[1] for p in pairs], dtype=object)
 
-    tg = effective_targets(conn, root, period.year, tree)
-    long = long.merge(tg, on=["unit_code", "indicator"], how="left")
-    long = long.merge(tree.rename(columns={"code": "unit_code"}), on="unit_code", how="left")
-    long = _status(long, period)
-    order = {c.code: i for i, c in enumerate(chosen)}
-    long = long.sort_values(
-        ["depth", "unit_code", "indicator"], key=lambda s: s.map(order) if s.name == "indicator" else s
+    def per_unit(column: str) -> np.ndarray:
+        return np.repeat(tree[column].to_numpy(object), k)
+
+    long = pd.DataFrame(
+        {
+            "unit_code": np.repeat(unit_codes, k),
+            "name": per_unit("name"),
+            "level": per_unit("level"),
+            "parent_code": per_unit("parent_code"),
+            "depth": np.repeat(tree["depth"].to_numpy(int), k),
+            "indicator": np.tile(ind_codes, n),
+            "numerator": num.ravel(),
+            "denominator": den.ravel(),
+            "value": value.ravel(),
+            "target": target,
+            "target_from": target_from,
+        }
     )
-    return long[RESULT_COLUMNS].reset_index(drop=True)
+    return _status(long, period, chosen)[RESULT_COLUMNS]
 
 
 def _terms(expression: str) -> list[tuple[float, str]]:
@@ -188,7 +196,7 @@ def _evaluate(expression: str, measures: pd.DataFrame) -> np.ndarray:
     return total
 
 
-def _values(ind: registry.Indicator, measures: pd.DataFrame) -> pd.DataFrame:
+def _values(ind: registry.Indicator, measures: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(measures)
     if ind.source == "pending":
         num = np.full(n, np.nan)
@@ -201,44 +209,37 @@ def _values(ind: registry.Indicator, measures: pd.DataFrame) -> pd.DataFrame:
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den > 0, num / np.where(den > 0, den, 1.0) * ind.scale, np.nan)
-    return pd.DataFrame(
-        {
-            "unit_code": measures.index.to_numpy(),
-            "indicator": ind.code,
-            "numerator": num,
-            "denominator": den,
-            "value": value,
-        }
-    )
+    return num, den, value
 
 
-def _status(long: pd.DataFrame, period: Period) -> pd.DataFrame:
-    spec = long["indicator"].map(registry.BY_CODE)
-    lower_is_better = spec.map(lambda i: i.better == "lower").to_numpy(bool)
-    is_count = spec.map(lambda i: i.kind == "count").to_numpy(bool)
+def _status(long: pd.DataFrame, period: Period, chosen: list[registry.Indicator]) -> pd.DataFrame:
+    n_units = len(long) // max(len(chosen), 1)
+    lower_is_better = np.tile([i.better == "lower" for i in chosen], n_units).astype(bool)
+    is_count = np.tile([i.kind == "count" for i in chosen], n_units).astype(bool)
     value, target = long["value"].to_numpy(float), long["target"].to_numpy(float)
     has_value, has_target = ~np.isnan(value), ~np.isnan(target)
     both = has_value & has_target
     met = np.zeros(len(long), dtype=bool)
     met[both] = np.where(lower_is_better[both], value[both] <= target[both], value[both] >= target[both])
-    long["status"] = np.select([~has_value, ~has_target, met], ["no_data", "no_target", "met"], "not_met")
+    long["status"] = np.select(
+        [~has_value, ~has_target, met], ["no_data", "no_target", "met"], "not_met"
+    ).astype(object)
 
     # Pace is for count targets only: a unit below target × year fraction is behind.
     paced = is_count & both
     expected = np.where(is_count & has_target, target * period.year_fraction, np.nan)
     long["expected"] = expected
-    long["pace"] = pd.Series(np.where(value < expected, "behind", "on_track"), index=long.index).where(paced)
+    long["pace"] = np.where(paced, np.where(value < expected, "behind", "on_track"), None).astype(object)
 
-    sr = (long["indicator"] == "sex_ratio_at_birth").to_numpy()
+    sr = (long["indicator"].to_numpy(object) == "sex_ratio_at_birth").astype(bool)
     lo, hi, verdict = sex_ratio_verdict(
         long.loc[sr, "numerator"].to_numpy(float),
         long.loc[sr, "denominator"].to_numpy(float),
         target[sr],
     )
-    long["ci_low"] = np.nan
-    long["ci_high"] = np.nan
-    long["verdict"] = pd.Series(None, index=long.index, dtype=object)
-    long.loc[sr, "ci_low"] = lo
-    long.loc[sr, "ci_high"] = hi
-    long.loc[sr, "verdict"] = verdict
+    ci_low, ci_high = np.full(len(long), np.nan), np.full(len(long), np.nan)
+    ci_low[sr], ci_high[sr] = lo, hi
+    verdicts = np.full(len(long), None, dtype=object)
+    verdicts[sr] = verdict
+    long["ci_low"], long["ci_high"], long["verdict"] = ci_low, ci_high, verdicts
     return long

@@ -8,6 +8,7 @@ construction the sums of its children's.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, and_, case, func, literal, select
 
@@ -27,9 +28,25 @@ UNIT_FRAME_COLUMNS = ["code", "name", "level", "parent_code", "depth"]
 
 
 def frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:
-    """Run ``stmt`` into a DataFrame; plain tuples, because pandas builds a frame from
-    SQLAlchemy Row objects an order of magnitude slower."""
-    return pd.DataFrame([tuple(r) for r in conn.execute(stmt)], columns=columns)
+    """Run ``stmt`` into a DataFrame.
+
+    Plain tuples, because pandas builds a frame from SQLAlchemy Row objects an order of
+    magnitude slower; and text columns stay plain Python objects, because pandas 3's
+    Arrow-backed strings made merging these small per-unit frames the engine's largest cost
+    (docs/benchmarks.md)."""
+    rows = [tuple(r) for r in conn.execute(stmt)]
+    data = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object) if _is_text(values) else pd.Series(values)
+            for name, values in zip(columns, data, strict=True)
+        },
+        columns=columns,
+    )
+
+
+def _is_text(values) -> bool:
+    return any(isinstance(v, str) for v in values) or not values
 
 
 def subtree(root: str) -> Select:
@@ -232,7 +249,13 @@ def all_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.
         migrant_measures(conn, root, period),
         reported_measures(conn, root, period.year),
     ]
-    out = pd.DataFrame(index=pd.Index(tree["code"], name="code"))
-    for frame in frames:
-        out = out.join(frame, how="left")
-    return out.fillna(0.0)
+    codes = tree["code"].to_numpy(object)
+    position = {code: i for i, code in enumerate(codes)}
+    columns: dict[str, np.ndarray] = {}
+    for part in frames:
+        rows = np.array([position[c] for c in part.index], dtype=int)
+        for name in part.columns:
+            column = np.zeros(len(codes))
+            column[rows] = np.nan_to_num(part[name].to_numpy(float))  # not reported: 0, as no rows
+            columns[name] = column
+    return pd.DataFrame(columns, index=pd.Index(codes, dtype=object, name="code"))
