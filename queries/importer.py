@@ -256,7 +256,27 @@ def import_frames(
         raise ImportFailed(
             RowError(label_all, None, None, f"the database refused the import, nothing was written: {reason}")
         ) from exc
+    _after_bulk_load(engine)
     return ImportReport(rows=counts, source=str(source))
+
+
+def _after_bulk_load(engine) -> None:
+    """Fresh planner statistics, and on SQLite the write-ahead log folded back into the file.
+
+    Measured right after importing the demo county, a scorecard took 400 ms with the import
+    still in the log and no statistics, against 150 ms after this (docs/benchmarks.md).
+    Best effort: the import has committed, so a failure here loses nothing.
+    """
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA optimize=0x10002")
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+    except SQLAlchemyError:
+        pass
 
 
 def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
