@@ -168,9 +168,11 @@ def _pace_css(pace) -> str:
     return "" if s is None else f"background-color:{s.background};color:{s.colour}"
 
 
-def grid_height(rows: int) -> int:
-    """Pixels for a dataframe that shows ``rows`` rows and its header without scrolling."""
-    return 35 * (rows + 1) + 3
+def grid_height(rows: int, cap: int | None = None) -> int:
+    """Pixels for a dataframe that shows ``rows`` rows and its header without scrolling
+    (Streamlit's rows are 35 px, plus 3 px of border), at most ``cap``."""
+    height = 35 * (rows + 1) + 3
+    return height if cap is None else min(height, cap)
 
 
 def detail_styler(detail: pd.DataFrame, lang: str):

@@ -20,7 +20,7 @@ from dashboard.assessment_view import (
 from dashboard.exports import to_csv, to_xlsx
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import page_path, view_params
+from dashboard.widgets import grid_height, page_path, view_params
 from queries import registry
 from queries.assessment import LEVELS, RulesError, assessment_summary
 
@@ -104,7 +104,7 @@ event = st.dataframe(
     selection_mode="single-row",
     key=f"assessment-{root}-{level}-{f.year}",
     column_config={veto_col: st.column_config.TextColumn(width="medium")},
-    height=min(36 * (len(shown) + 1) + 4, 760),
+    height=grid_height(len(shown), cap=760),
 )
 st.caption(t("as_legend", lang))
 
@@ -150,7 +150,7 @@ if row["vetoed"]:
     st.error(head + " · " + t("as_unit_vetoed", lang, by=veto_text(row["veto_by"], lang).lstrip("✘ ")))
 else:
     st.success(head)
-st.dataframe(unit_breakdown(row, level_rules, lang), hide_index=True, height=36 * (len(level_rules) + 1) + 4)
+st.dataframe(unit_breakdown(row, level_rules, lang), hide_index=True, height=grid_height(len(level_rules)))
 if row["no_data_by"]:
     missing = "、".join(indicator_name(c, lang) for c in row["no_data_by"].split(","))
     st.caption(t("as_unit_no_data", lang, indicators=missing))

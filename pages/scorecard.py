@@ -9,7 +9,7 @@ from dashboard import data, url_state
 from dashboard.exports import scorecard_export, to_csv, to_xlsx
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import focus_frame, legend, page_path, scorecard_styler, view_params
+from dashboard.widgets import focus_frame, grid_height, legend, page_path, scorecard_styler, view_params
 from queries import registry, views
 
 f = current()
@@ -51,7 +51,7 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key=f"scorecard-{parent}-{focus}-{only_failing}",
-    height=min(36 * (len(card) + 1) + 4, 760),
+    height=grid_height(len(card), cap=760),
 )
 st.caption(t("click_row_hint", lang))
 if event.selection.rows:
