@@ -7,12 +7,8 @@ request that would leave the machine fails the test."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -25,21 +21,11 @@ from queries import registry, views
 from queries.db import make_engine
 from queries.indicators import compute, county_code
 from queries.period import make_period
+from tests.served_app import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, ROOT, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 YEAR, AS_OF = 2025, "2025-11-15"
 WIDTH, HEIGHT = 1400, 1000
 PAGES = {  # screenshot name → (file under pages/, URL path)
@@ -54,64 +40,11 @@ PAGES = {  # screenshot name → (file under pages/, URL path)
 CHECKED = ("birth_rate", "policy_compliance_rate", "sex_ratio_at_birth")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(demo_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served on a free local port from the demo county; its base URL."""
-    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/app.py",
-        "--server.port",
-        str(port),
-        # bound to the loopback only; this also keeps Streamlit from asking an outside
-        # service for the machine's external address, as it does when headless
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    env = {**os.environ, "POPDASH_DB_URL": demo_db_url}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}", pytrace=False
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer in 90 s:\n{log_path.read_text()}", pytrace=False)
-            time.sleep(0.3)
+    with serving(demo_db_url, tmp_path_factory.mktemp("server") / "streamlit.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +165,7 @@ def test_scorecard_click_opens_the_village_with_the_clis_numbers(server, demo_db
         if urlsplit(request.url).hostname not in LOCAL_HOSTS and request.url not in outside:
             outside.append(request.url)
 
+    require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

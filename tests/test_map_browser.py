@@ -5,13 +5,8 @@ requested from outside 127.0.0.1. Screenshots and render times go to test-output
 from __future__ import annotations
 
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,30 +16,14 @@ import pytest
 
 from queries.db import make_engine
 from queries.demo import create_demo
+from tests.served_app import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, ROOT, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 YEAR, AS_OF = 2025, date(2025, 11, 15)
 MAP_FRAME = "iframe[title*='st_folium']"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -62,63 +41,18 @@ def county_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
 
 @pytest.fixture(scope="module")
 def app_url(county_db: tuple[str, Path]) -> Iterator[str]:
-    """The dashboard served by `streamlit run` on a free local port."""
-    port = _free_port()
-    env = {**os.environ, "POPDASH_DB_URL": county_db[0]}
-    for name in ("POPDASH_BOUNDARIES", "POPDASH_BOUNDARY_CODE_COLUMN", "POPDASH_TILE_URL"):
-        env.pop(name, None)
-    log = open(county_db[1].with_suffix(".log"), "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(
-                    "streamlit did not start:\n" + county_db[1].with_suffix(".log").read_text()[-3000:]
-                )
-            time.sleep(0.3)
+    """The dashboard served by `streamlit run` on a free local port, with the demo
+    boundaries (no boundary or tile settings from the environment)."""
+    drop = ("POPDASH_BOUNDARIES", "POPDASH_BOUNDARY_CODE_COLUMN", "POPDASH_TILE_URL")
+    with serving(county_db[0], county_db[1].with_suffix(".log"), drop_env=drop, wait_s=60) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (bash .ci/run does)", pytrace=False)
+    require_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
