@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from dashboard.i18n import t
 from dashboard.settings import database_url, open_engine
 from queries import catalogue, views
-from queries.indicators import compute
+from queries.indicators import UnknownUnit, compute, county_code
 from queries.period import make_period
 
 
@@ -28,8 +28,8 @@ def engine(lang: str = "zh") -> Engine:
         with st.spinner(t("building_demo", lang)):
             eng = _engine(url)
         with eng.connect() as conn:
-            catalogue.county(conn)
-    except catalogue.EmptyDatabase:
+            county_code(conn)
+    except UnknownUnit:
         st.warning(t("db_empty", lang))
         st.stop()
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database is shown, not raised

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.i18n import indicator_name, status_label, t
 from queries import registry
+from queries.targets_io import XLSX_MIME  # noqa: F401 - the pages' one name for it
 
 
 def scorecard_export(card: pd.DataFrame, codes: list[str], lang: str = "zh") -> pd.DataFrame:

@@ -50,8 +50,7 @@ def sidebar() -> Filters:
     st.session_state.setdefault("lang", "zh")
     url_state.follow("lang", "zh", lambda v: v if v in ("zh", "en") else None)
     lang = st.session_state["lang"]
-    eng = data.engine(lang)  # stops the page with a message when the database is unusable
-    del eng
+    data.engine(lang)  # stops the page with a message when the database is unusable
     db = data.url()
     units = data.units(db)
     county = str(units.loc[units["parent_code"].isna(), "code"].iloc[0])

@@ -401,3 +401,21 @@ def page_header(f, title_key: str, unit_name: str, show_basis: bool = True) -> N
     if data.record_count(f.db, f.unit, f.year, f.as_of) == 0:
         st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
         st.stop()
+
+
+def table_downloads(export: pd.DataFrame, stem: str, sheet: str, lang: str, csv_slot, xlsx_slot) -> None:
+    """CSV and Excel buttons for a table, each file made when clicked, not on every rerun."""
+    from functools import partial
+
+    from dashboard.exports import XLSX_MIME, to_csv, to_xlsx
+
+    csv_slot.download_button(
+        t("download_csv", lang), partial(to_csv, export), f"{stem}.csv", "text/csv", on_click="ignore"
+    )
+    xlsx_slot.download_button(
+        t("download_xlsx", lang),
+        partial(to_xlsx, export, sheet),
+        f"{stem}.xlsx",
+        XLSX_MIME,
+        on_click="ignore",
+    )

@@ -17,10 +17,10 @@ from dashboard.assessment_view import (
     unit_breakdown,
     veto_text,
 )
-from dashboard.exports import to_csv, to_xlsx
+from dashboard.exports import XLSX_MIME
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import grid_height, page_path, view_params
+from dashboard.widgets import grid_height, page_path, table_downloads, view_params
 from queries import registry
 from queries.assessment import LEVELS, RulesError, assessment_summary
 
@@ -173,21 +173,12 @@ stem = f"assessment_{level}_{root}_{f.year}_{f.as_of.isoformat()}"
 xlsx_name, pdf_name = papers.file_names(f.year)
 d1, d2, d3, d4 = st.columns(4)
 # Every file is made when its button is clicked, not on each rerun: the papers take seconds.
-d1.download_button(
-    t("download_csv", lang), partial(to_csv, export), f"{stem}.csv", "text/csv", on_click="ignore"
-)
-d2.download_button(
-    t("download_xlsx", lang),
-    partial(to_xlsx, export, t("page_assessment", lang)),
-    f"{stem}.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click="ignore",
-)
+table_downloads(export, stem, t("page_assessment", lang), lang, d1, d2)
 d3.download_button(
     t("as_papers_xlsx", lang),
     partial(papers.make_paper, f.db, "xlsx", f.county, f.year, rules, f.basis, f.as_of),
     xlsx_name,
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    XLSX_MIME,
     on_click="ignore",
 )
 d4.download_button(

@@ -1,15 +1,21 @@
 """目标考核 Scorecard: every township (or every village of the chosen township) against
 every indicator, sortable, filterable, downloadable; a click opens the unit's detail."""
 
-from functools import partial
-
 import streamlit as st
 
 from dashboard import data, url_state
-from dashboard.exports import scorecard_export, to_csv, to_xlsx
+from dashboard.exports import scorecard_export
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import focus_frame, grid_height, legend, page_path, scorecard_styler, view_params
+from dashboard.widgets import (
+    focus_frame,
+    grid_height,
+    legend,
+    page_path,
+    scorecard_styler,
+    table_downloads,
+    view_params,
+)
 from queries import registry, views
 
 f = current()
@@ -61,14 +67,4 @@ if event.selection.rows:
 export = scorecard_export(card, codes, lang)
 stem = f"scorecard_{parent}_{f.year}_{f.as_of.isoformat()}"
 d1, d2, _ = st.columns([1, 1, 4])
-# Files are made when clicked, not on every rerun.
-d1.download_button(
-    t("download_csv", lang), partial(to_csv, export), f"{stem}.csv", "text/csv", on_click="ignore"
-)
-d2.download_button(
-    t("download_xlsx", lang),
-    partial(to_xlsx, export, t("page_scorecard", lang)),
-    f"{stem}.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click="ignore",
-)
+table_downloads(export, stem, t("page_scorecard", lang), lang, d1, d2)

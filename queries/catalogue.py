@@ -5,25 +5,14 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, extract, func, select, union
 
-from queries.measures import subtree
+from queries.measures import frame, subtree
 from queries.period import Period
 from queries.schema import births, deaths, migrant_services, migrants, prepregnancy_checks, units
 
 
-class EmptyDatabase(LookupError):
-    pass
-
-
-def county(conn: Connection) -> str:
-    row = conn.execute(select(units.c.code).where(units.c.parent_code.is_(None)).limit(1)).first()
-    if row is None:
-        raise EmptyDatabase("the database has no units yet")
-    return row[0]
-
-
 def units_frame(conn: Connection) -> pd.DataFrame:
     stmt = select(units.c.code, units.c.name, units.c.level, units.c.parent_code).order_by(units.c.code)
-    return pd.DataFrame(conn.execute(stmt).all(), columns=["code", "name", "level", "parent_code"])
+    return frame(conn, stmt, ["code", "name", "level", "parent_code"])
 
 
 def years(conn: Connection) -> list[int]:

@@ -128,13 +128,6 @@ def level_of_children(table: pd.DataFrame, parent: str) -> str | None:
     return None if kids.empty else str(kids["level"].iloc[0])
 
 
-def pace_summary(row: pd.Series) -> float:
-    """Done as a share of the expected-by-today count (1.0 = exactly on pace)."""
-    if not row.get("expected") or np.isnan(row.get("expected", np.nan)):
-        return np.nan
-    return row["value"] / row["expected"]
-
-
 # --------------------------------------------------------------------------- checks and migrants pages
 
 CHECK_PROGRESS_COLUMNS = [
