@@ -68,8 +68,13 @@ def indicator_table(db: str, root: str, year: int, as_of: date, basis: str) -> p
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def overview(db: str, root: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
-    with _engine(db).connect() as conn:
-        return views.overview(conn, root, make_period(year, as_of), basis)
+    # Built from the cached tables, which the page's list of units behind reads too.
+    last = make_period(year, as_of).previous_year()
+    return views.overview(
+        indicator_table(db, root, year, as_of, basis),
+        indicator_table(db, root, last.year, last.as_of, basis),
+        root,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -10,7 +10,6 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from queries import registry
-from queries.indicators import compute
 from queries.period import Period
 
 DATA_LEVELS = ("village", "community")
@@ -43,10 +42,9 @@ def shown_status(table: pd.DataFrame) -> pd.Series:
     return table["status"].mask(chance, "chance")
 
 
-def overview(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
-    """The root unit's indicators with last year's value over the same stretch of the year."""
-    now = compute(conn, root, period, basis)
-    before = compute(conn, root, period.previous_year(), basis)
+def overview(now: pd.DataFrame, before: pd.DataFrame, root: str) -> pd.DataFrame:
+    """The root unit's indicators from ``now`` (the engine's table) with ``before``'s value
+    (the same stretch of last year: Period.previous_year) and the change."""
     cards = now[now["unit_code"] == root].set_index("indicator")
     last = before[before["unit_code"] == root].set_index("indicator")["value"]
     cards = cards.assign(
