@@ -80,9 +80,11 @@ def naive_measures(engine: Engine, period: Period, basis: str = "registered") ->
     )
     reported = _read(engine, "reported")
     reported = reported[reported["year"] == period.year]
-    wide = reported.pivot_table(index="unit_code", columns="indicator", values=["numerator", "denominator"])
-    wide.columns = [f"rep_{'num' if part == 'numerator' else 'den'}_{ind}" for part, ind in wide.columns]
-    per_unit = per_unit.join(wide, how="outer").fillna(0.0)
+    if not reported.empty:
+        wide = reported.pivot_table(index="unit_code", columns="indicator", values=["numerator", "denominator"])
+        wide.columns = [f"rep_{'num' if part == 'numerator' else 'den'}_{ind}" for part, ind in wide.columns]
+        per_unit = per_unit.join(wide, how="outer")
+    per_unit = per_unit.astype(float).fillna(0.0)  # empty groupings come back as text columns
 
     rolled = (
         closure.merge(per_unit, left_on="unit_code", right_index=True).groupby("code").sum(numeric_only=True)

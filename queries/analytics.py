@@ -1,70 +1,340 @@
-"""Derived tables the indicator queries read instead of joining raw events.
+"""Derived tables the indicator queries read instead of the raw events.
 
-Rebuilt from the raw tables inside the importing transaction, so they are never stale
-when the import commits and never half-built when it fails.
+``refresh`` rebuilds them from the raw tables inside the importing transaction, so they are
+never stale when the import commits and never half-built when it fails. Every sum up the
+unit tree happens here, in SQL, through the closure table: a unit's row is the sum over its
+subtree, so a parent's figures are by construction the sums of its children's.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
 
-from sqlalchemy import Connection, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    Connection,
+    FunctionElement,
+    Integer,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 
-from queries.schema import births, deaths, migrant_services, migrant_years, migrants, prepregnancy_checks
+from queries.registry import REPORTED_CODES
+from queries.schema import (
+    DERIVED_TABLES,
+    EVENT_MEASURES,
+    YEAR_MEASURES,
+    births,
+    deaths,
+    derived_state,
+    first_checks,
+    migrant_services,
+    migrants,
+    population,
+    prepregnancy_checks,
+    reported,
+    served_migrants,
+    unit_ancestors,
+    unit_months,
+    unit_years,
+    units,
+)
+
+# Bump when what a derived table holds changes (its columns are in the signature already):
+# databases stamped otherwise are rebuilt when opened.
+VERSION = 3
 
 
-def migrant_year_span(conn: Connection, today: date | None = None) -> range:
-    """Years to materialise: the first year with any event (the first year a page can
-    show) through next year (a migrant still present has no departure, so the data alone
-    does not bound the span)."""
-    firsts = [
-        conn.execute(select(func.min(column))).scalar()
-        for column in (
-            births.c.birth_date,
-            deaths.c.death_date,
-            prepregnancy_checks.c.check_date,
-            migrant_services.c.service_date,
+def signature() -> str:
+    """What the derived tables' definition is: VERSION and every derived column (so adding
+    a reported indicator to the registry also rebuilds them)."""
+    columns = [f"{t.name}.{c.name}" for t in DERIVED_TABLES for c in t.columns]
+    return hashlib.sha1(f"{VERSION}:{','.join(columns)}".encode()).hexdigest()
+
+
+def is_stale(conn: Connection) -> bool:
+    """Units exist but the derived tables are missing or from another definition."""
+    if conn.execute(select(units.c.code).limit(1)).first() is None:
+        return False
+    if "signature" not in {c["name"] for c in inspect(conn).get_columns(derived_state.name)}:
+        return True  # a derived_state from before signatures
+    stamp = conn.execute(
+        select(derived_state.c.signature).where(derived_state.c.name == "analytics")
+    ).scalar()
+    return stamp != signature()
+
+
+def refresh(conn: Connection) -> None:
+    """Rebuild every derived table; call inside the importing transaction, after the
+    closure table."""
+    for table in DERIVED_TABLES:
+        conn.execute(delete(table))
+    _first_checks(conn)
+    _served_migrants(conn)
+    _unit_months(conn)
+    _unit_years(conn)
+    conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
+
+
+class _DatePart(FunctionElement):
+    """A date column's year (``year``) or year × 100 + month (``month``) as an integer.
+    SQLite keeps dates as ISO text: cutting the text is twice as fast as its strftime,
+    which the derived tables' grouping would call half a million times per import."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+class _Year(_DatePart):
+    name = "year_of"
+    inherit_cache = True
+
+
+class _Month(_DatePart):
+    name = "month_of"
+    inherit_cache = True
+
+
+@compiles(_Year)
+def _year_default(element, compiler, **kw):
+    return f"CAST(EXTRACT(YEAR FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(_Month)
+def _month_default(element, compiler, **kw):
+    day = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(YEAR FROM {day}) * 100 + EXTRACT(MONTH FROM {day}) AS INTEGER)"
+
+
+@compiles(_Year, "sqlite")
+def _year_sqlite(element, compiler, **kw):
+    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 1, 4) AS INTEGER)"
+
+
+@compiles(_Month, "sqlite")
+def _month_sqlite(element, compiler, **kw):
+    day = compiler.process(element.clauses, **kw)
+    return f"CAST(substr({day}, 1, 4) || substr({day}, 6, 2) AS INTEGER)"
+
+
+def _year(column):
+    return _Year(column)
+
+
+def month_key(day):
+    """year × 100 + month of a date column."""
+    return _Month(day)
+
+
+def _later(a, b):
+    """The later of two dates (SQLite's max(a, b) is PostgreSQL's greatest: spell it out)."""
+    return case((a < b, b), else_=a)
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _first_checks(conn: Connection) -> None:
+    pc = prepregnancy_checks.c
+    year = _year(pc.check_date)
+    first = select(year, pc.unit_code, pc.couple_id, func.min(pc.check_date)).group_by(
+        year, pc.unit_code, pc.couple_id
+    )
+    conn.execute(insert(first_checks).from_select(["year", "unit_code", "couple_id", "day"], first))
+
+
+def _served_migrants(conn: Connection) -> None:
+    ms, m = migrant_services.c, migrants.c
+    year = _year(ms.service_date)
+    first = (
+        select(ms.migrant_id, year.label("year"), func.min(ms.service_date).label("first"))
+        .group_by(ms.migrant_id, year)
+        .subquery()
+    )
+    served = (
+        select(first.c.year, m.migrant_id, m.unit_code, _later(first.c.first, m.arrival_date))
+        .join(first, first.c.migrant_id == m.migrant_id)
+        .where(
+            m.direction == "in",
+            _year(m.arrival_date) <= first.c.year,  # present in the year of the service
+            or_(m.departure_date.is_(None), _year(m.departure_date) >= first.c.year),
         )
+    )
+    conn.execute(insert(served_migrants).from_select(["year", "migrant_id", "unit_code", "day"], served))
+
+
+def event_sources() -> list[tuple]:
+    """Every dated event source as (day column, unit column, {event measure: what one row
+    adds}, extra condition): what the monthly totals sum and what the as-of month's tail
+    reads. Each day column is indexed."""
+    b, d, m = births.c, deaths.c, migrants.c
+    per_basis = {}
+    for basis in ("registered", "resident"):
+        on = b[basis] == 1
+        per_basis |= {
+            f"births_{basis}": _flag(on),
+            f"male_births_{basis}": _flag(and_(on, b.sex == "M")),
+            f"female_births_{basis}": _flag(and_(on, b.sex == "F")),
+            f"in_policy_births_{basis}": case((on, b.in_policy), else_=0),
+        }
+    return [
+        (b.birth_date, b.unit_code, per_basis, None),
+        (
+            d.death_date,
+            d.unit_code,
+            {"deaths_registered": _flag(d.registered == 1), "deaths_resident": _flag(d.resident == 1)},
+            None,
+        ),
+        (first_checks.c.day, first_checks.c.unit_code, {"checked_couples": literal(1)}, None),
+        (
+            m.arrival_date,
+            m.unit_code,
+            {"arrivals_in": _flag(m.direction == "in"), "arrivals_out": _flag(m.direction == "out")},
+            None,
+        ),
+        (
+            m.departure_date,
+            m.unit_code,
+            {"departures_in": _flag(m.direction == "in"), "departures_out": _flag(m.direction == "out")},
+            m.departure_date.is_not(None),
+        ),
+        (served_migrants.c.day, served_migrants.c.unit_code, {"served_in": literal(1)}, None),
     ]
-    firsts = [f if isinstance(f, date) else date.fromisoformat(str(f)[:10]) for f in firsts if f is not None]
-    if not firsts or conn.execute(select(migrants.c.migrant_id).limit(1)).first() is None:
-        return range(0)
-    return range(min(firsts).year, (today or date.today()).year + 2)
 
 
-def is_missing(conn: Connection) -> bool:
-    """Migrants imported but no derived rows: a database from before migrant_years."""
-    has_migrants = conn.execute(select(migrants.c.migrant_id).limit(1)).first() is not None
-    return has_migrants and conn.execute(select(migrant_years.c.year).limit(1)).first() is None
+def event_rows(key=None, since=None, until=None):
+    """Event measures per village (and per ``key(day column)``, a month say, when given),
+    for events dated ``since`` … ``until`` when given: a subquery with unit_code, key and
+    every event measure. Each source is grouped on its own before the union, so the sorts
+    stay narrow."""
+    parts = []
+    for day, unit_code, adds, condition in event_sources():
+        keys = [unit_code.label("unit_code")] + ([] if key is None else [key(day).label("key")])
+        stmt = select(
+            *keys,
+            *[(func.sum(adds[n]) if n in adds else literal(0)).label(n) for n in EVENT_MEASURES],
+        ).group_by(*keys)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        if since is not None:
+            stmt = stmt.where(day.between(since, until))
+        parts.append(stmt)
+    return union_all(*parts).subquery()
 
 
-def refresh(conn: Connection, today: date | None = None) -> None:
-    conn.execute(delete(migrant_years))
-    for year in migrant_year_span(conn, today):
-        start, end = date(year, 1, 1), date(year, 12, 31)
-        first = (
-            select(migrant_services.c.migrant_id, func.min(migrant_services.c.service_date).label("first"))
-            .where(migrant_services.c.service_date.between(start, end))
-            .group_by(migrant_services.c.migrant_id)
-            .subquery()
+def _unit_months(conn: Connection) -> None:
+    events = event_rows(month_key)
+    # One row per village and month before the closure join multiplies rows by the depth.
+    rows = (
+        select(events.c.unit_code, events.c.key, *[func.sum(events.c[n]).label(n) for n in EVENT_MEASURES])
+        .group_by(events.c.unit_code, events.c.key)
+        .subquery()
+    )
+    a = unit_ancestors.c
+    per_month = (
+        select(
+            a.ancestor_code.label("unit_code"),
+            rows.c.key.label("month"),
+            *[func.sum(rows.c[name]).label(name) for name in EVENT_MEASURES],
         )
-        present = (
-            select(
-                literal(year),
-                migrants.c.migrant_id,
-                migrants.c.unit_code,
-                migrants.c.direction,
-                migrants.c.arrival_date,
-                first.c.first,
-            )
-            .outerjoin(first, first.c.migrant_id == migrants.c.migrant_id)
-            .where(
-                migrants.c.arrival_date <= end,
-                or_(migrants.c.departure_date.is_(None), migrants.c.departure_date >= start),
-            )
+        .select_from(unit_ancestors)
+        .join(rows, rows.c.unit_code == a.unit_code)
+        .group_by(a.ancestor_code, rows.c.key)
+        .subquery()
+    )
+    running = select(
+        per_month.c.unit_code,
+        per_month.c.month,
+        *[
+            func.sum(per_month.c[name])
+            .over(partition_by=per_month.c.unit_code, order_by=per_month.c.month)
+            .label(name)
+            for name in EVENT_MEASURES
+        ],
+    )
+    conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_MEASURES], running))
+
+
+def _unit_years(conn: Connection) -> None:
+    """Population for each year from the first population year through the year after the
+    last (whose rates fall back to the last year's end), and reported figures for every
+    reported year, summed up the tree. Each village chooses its population rule before the
+    sums: the mean of the two year-ends when both exist, else whichever exists."""
+    p, r = population.c, reported.c
+    first, last = conn.execute(select(func.min(p.year), func.max(p.year))).one()
+    years = set(range(first, last + 2)) if first is not None else set()
+    years |= set(conn.execute(select(r.year).distinct()).scalars())
+    a = unit_ancestors.c
+    for year in sorted(years):
+        rows = union_all(_population_rows(year), _reported_rows(year)).subquery()
+        rolled = (
+            select(literal(year), a.ancestor_code, *[func.sum(rows.c[name]) for name in YEAR_MEASURES])
+            .select_from(unit_ancestors)
+            .join(rows, rows.c.unit_code == a.unit_code)
+            .group_by(a.ancestor_code)
         )
-        conn.execute(
-            insert(migrant_years).from_select(
-                ["year", "migrant_id", "unit_code", "direction", "arrival_date", "first_service"], present
-            )
+        conn.execute(insert(unit_years).from_select(["year", "unit_code", *YEAR_MEASURES], rolled))
+
+
+def _year_row(unit_code, **values):
+    return select(
+        unit_code.label("unit_code"),
+        *[(values[name] if name in values else null()).label(name) for name in YEAR_MEASURES],
+    )
+
+
+def _population_rows(year: int):
+    p = population.c
+
+    def at(column, y):
+        return func.sum(case((p.year == y, column)))
+
+    ends = (
+        select(
+            p.unit_code,
+            at(p.registered_population, year).label("reg_cur"),
+            at(p.registered_population, year - 1).label("reg_prev"),
+            at(p.resident_population, year).label("res_cur"),
+            at(p.resident_population, year - 1).label("res_prev"),
+            at(p.eligible_couples, year).label("elig_cur"),
+            at(p.eligible_couples, year - 1).label("elig_prev"),
         )
+        .where(p.year.in_([year - 1, year]))
+        .group_by(p.unit_code)
+        .subquery()
+    )
+    e = ends.c
+
+    def average(cur, prev):
+        return case(
+            (and_(cur.is_not(None), prev.is_not(None)), (cur + prev) / 2.0),
+            else_=func.coalesce(cur, prev),
+        )
+
+    return _year_row(
+        e.unit_code,
+        avg_population_registered=average(e.reg_cur, e.reg_prev),
+        avg_population_resident=average(e.res_cur, e.res_prev),
+        population_registered=func.coalesce(e.reg_cur, e.reg_prev),
+        population_resident=func.coalesce(e.res_cur, e.res_prev),
+        eligible_couples=func.coalesce(e.elig_cur, e.elig_prev),
+    )
+
+
+def _reported_rows(year: int):
+    r = reported.c
+    values = {}
+    for code in REPORTED_CODES:
+        values[f"rep_num_{code}"] = func.sum(case((r.indicator == code, r.numerator)))
+        values[f"rep_den_{code}"] = func.sum(case((r.indicator == code, r.denominator)))
+    return _year_row(r.unit_code, **values).where(r.year == year).group_by(r.unit_code)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 
-from queries.schema import metadata, unit_ancestors, units
+from queries.schema import DERIVED_TABLES, metadata, unit_ancestors, units
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "population.sqlite"
@@ -61,7 +61,17 @@ def ensure_schema(engine: Engine) -> None:
         from queries import analytics
 
         with engine.begin() as conn:
-            if analytics.is_missing(conn):
+            # create_all adds no index to a table that exists: a database from an older
+            # version gets the indexes added since.
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+            if analytics.is_stale(conn):
+                # An older version's derived tables may have other columns: build afresh.
+                for table in reversed(DERIVED_TABLES):
+                    table.drop(conn, checkfirst=True)
+                for table in DERIVED_TABLES:
+                    table.create(conn)
                 analytics.refresh(conn)
     except Exception as exc:
         raise DatabaseError(f"cannot open the database: {_first_line(exc)}") from exc

@@ -248,7 +248,7 @@ def import_frames(
                     upsert(conn, table, clean[table.name])
                     counts[labels[table.name]] = len(clean[table.name])
             rebuild_ancestors(conn)
-            analytics.refresh(conn, today)
+            analytics.refresh(conn)
     except ImportFailed:
         raise
     except (SQLAlchemyError, DatabaseError) as exc:

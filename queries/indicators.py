@@ -135,7 +135,7 @@ def compute(
         raise ValueError(f"basis must be one of {', '.join(registry.BASES)}, not {basis!r}")
     check_unit(conn, root, root)
     tree = unit_tree(conn, root)
-    measures = all_measures(conn, root, period, basis)
+    measures = all_measures(conn, root, period, basis, tree)
     chosen = [registry.get(c) for c in codes] if codes else list(registry.INDICATORS)
     found = _target_map(conn, root, period.year, tree)
 

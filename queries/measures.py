@@ -1,28 +1,23 @@
 """Per-unit measures summed up the unit tree in SQL.
 
 Every function here returns one row per unit in the subtree of ``root`` (villages,
-townships and the county alike): the database pre-aggregates the event rows per village,
-then joins the closure table and sums per ancestor, so a parent's figures are by
-construction the sums of its children's.
+townships and the county alike). The sums up the tree are made in SQL when data is
+imported (``queries.analytics`` writes one row per unit holding the sums over its
+subtree), so a parent's figures are by construction the sums of its children's, and a
+query here reads a few index entries per unit instead of every event.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Select, and_, case, func, literal, select
+from sqlalchemy import Connection, Select, and_, func, select
 
+from queries import analytics
 from queries.period import Period
-from queries.schema import (
-    births,
-    deaths,
-    migrant_years,
-    population,
-    prepregnancy_checks,
-    reported,
-    unit_ancestors,
-    units,
-)
+from queries.schema import REPORTED_MEASURES, unit_ancestors, unit_months, unit_years, units
 
 UNIT_FRAME_COLUMNS = ["code", "name", "level", "parent_code", "depth"]
 
@@ -34,7 +29,7 @@ def frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:
     magnitude slower; and text columns stay plain Python objects, because pandas 3's
     Arrow-backed strings made merging these small per-unit frames the engine's largest cost
     (docs/benchmarks.md)."""
-    rows = [tuple(r) for r in conn.execute(stmt)]
+    rows = conn.execute(stmt).fetchall()
     data = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     return pd.DataFrame(
         {
@@ -46,7 +41,8 @@ def frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:
 
 
 def _is_text(values) -> bool:
-    return any(isinstance(v, str) for v in values) or not values
+    first = next((v for v in values if v is not None), None)
+    return first is None or isinstance(first, str)
 
 
 def subtree(root: str) -> Select:
@@ -86,168 +82,143 @@ def ancestors(conn: Connection, code: str) -> pd.DataFrame:
     return frame(conn, stmt, UNIT_FRAME_COLUMNS)
 
 
-def _roll_up(
-    conn: Connection, per_unit, columns: list[str], root: str, keys: tuple[str, ...] = ()
+def _in_scope(table, root: str):
+    """Rows of a derived table (one row per unit, already summed over the unit's subtree)
+    for the units in the subtree of ``root``."""
+    return within(select(table.c.unit_code.label("code")).select_from(table), table.c.unit_code, root)
+
+
+def _month(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def _stored(basis: str) -> dict[str, tuple[str, str]]:
+    """Event measure → (the ``unit_months`` column summed to the as-of date, the column
+    taken off as of the day before 1 January)."""
+    _check_basis(basis)
+    same = [*BIRTHS, "deaths"]
+    return {m: (f"{m}_{basis}", f"{m}_{basis}") for m in same} | {
+        "checked_couples": ("checked_couples", "checked_couples"),
+        # present in the year: arrived by the as-of date, less departed before 1 January
+        "inflow_present": ("arrivals_in", "departures_in"),
+        "outflow_present": ("arrivals_out", "departures_out"),
+        "inflow_served": ("served_in", "served_in"),
+    }
+
+
+def _event_measures(
+    conn: Connection, root: str, period: Period, basis: str, names: tuple[str, ...]
 ) -> pd.DataFrame:
-    """Sum the per-village subquery's ``columns`` onto every ancestor within ``root``
-    (grouped also by ``keys``, columns of the subquery)."""
-    a = unit_ancestors
-    stmt = within(
-        select(
-            a.c.ancestor_code.label("code"),
-            *[per_unit.c[k] for k in keys],
-            *[func.sum(per_unit.c[c]).label(c) for c in columns],
-        ).join(per_unit, per_unit.c.unit_code == a.c.unit_code),
-        a.c.ancestor_code,
-        root,
-    ).group_by(a.c.ancestor_code, *[per_unit.c[k] for k in keys])
-    out = frame(conn, stmt, ["code", *keys, *columns])
-    if keys:
-        return out
-    return out.set_index("code").astype(float)
+    """Event measures for every unit in the subtree (units without events get zeros):
+    the running total at the end of the last whole month up to the as-of date, plus the
+    events of the as-of month up to that date, less the running total before 1 January."""
+    stored = {name: _stored(basis)[name] for name in names}
+    um = unit_months
+    scope = unit_ancestors.alias("scope")
+
+    def at_month(alias, key: int):
+        last = (
+            select(func.max(um.c.month))
+            .where(um.c.unit_code == scope.c.unit_code, um.c.month <= key)
+            .correlate(scope)
+            .scalar_subquery()
+        )
+        return and_(alias.c.unit_code == scope.c.unit_code, alias.c.month == last)
+
+    month_start = period.as_of.replace(day=1)
+    whole_month = (period.as_of + timedelta(days=1)).day == 1
+    through = period.as_of if whole_month else month_start - timedelta(days=1)
+    now, before = um.alias("now"), um.alias("before")
+    joined = scope.outerjoin(now, at_month(now, _month(through))).outerjoin(
+        before, at_month(before, _month(period.start - timedelta(days=1)))
+    )
+    terms = {
+        name: func.coalesce(now.c[plus], 0) - func.coalesce(before.c[minus], 0)
+        for name, (plus, minus) in stored.items()
+    }
+    if not whole_month:
+        rows = analytics.event_rows(since=month_start, until=period.as_of)
+        a = unit_ancestors.c
+        pluses = sorted({plus for plus, _ in stored.values()})
+        tail = (
+            select(a.ancestor_code.label("unit_code"), *[func.sum(rows.c[c]).label(c) for c in pluses])
+            .select_from(unit_ancestors)
+            .join(rows, rows.c.unit_code == a.unit_code)
+            .group_by(a.ancestor_code)
+            .subquery()
+        )
+        joined = joined.outerjoin(tail, tail.c.unit_code == scope.c.unit_code)
+        terms = {name: term + func.coalesce(tail.c[stored[name][0]], 0) for name, term in terms.items()}
+    stmt = (
+        select(scope.c.unit_code, *[term.label(name) for name, term in terms.items()])
+        .select_from(joined)
+        .where(scope.c.ancestor_code == root)
+    )
+    return frame(conn, stmt, ["code", *names]).set_index("code").astype(float)
 
 
-def _in_period(column, period: Period):
-    return column.between(period.start, period.as_of)
+def _check_basis(basis: str) -> None:
+    if basis not in ("registered", "resident"):
+        raise ValueError(f"basis must be registered or resident, not {basis!r}")
+
+
+BIRTHS = ("births", "male_births", "female_births", "in_policy_births")
+MIGRANTS = ("inflow_present", "inflow_served", "outflow_present")
+EVENTS = (*BIRTHS, "deaths", "checked_couples", *MIGRANTS)
 
 
 def birth_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
-    flag = births.c.registered if basis == "registered" else births.c.resident
-    one = literal(1)
-    per_unit = (
-        select(
-            births.c.unit_code,
-            func.count().label("births"),
-            func.sum(case((births.c.sex == "M", one), else_=0)).label("male_births"),
-            func.sum(case((births.c.sex == "F", one), else_=0)).label("female_births"),
-            func.sum(births.c.in_policy).label("in_policy_births"),
-        )
-        .where(_in_period(births.c.birth_date, period), flag == 1, births.c.unit_code.in_(subtree(root)))
-        .group_by(births.c.unit_code)
-        .subquery()
-    )
-    cols = ["births", "male_births", "female_births", "in_policy_births"]
-    return _roll_up(conn, per_unit, cols, root)
+    """Births, boys, girls and births in policy dated 1 January of ``period.start``'s year
+    through ``period.as_of`` (several years when the period spans them)."""
+    return _event_measures(conn, root, period, basis, BIRTHS)
 
 
 def death_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
-    flag = deaths.c.registered if basis == "registered" else deaths.c.resident
-    per_unit = (
-        select(deaths.c.unit_code, func.count().label("deaths"))
-        .where(_in_period(deaths.c.death_date, period), flag == 1, deaths.c.unit_code.in_(subtree(root)))
-        .group_by(deaths.c.unit_code)
-        .subquery()
-    )
-    return _roll_up(conn, per_unit, ["deaths"], root)
+    return _event_measures(conn, root, period, basis, ("deaths",))
 
 
-def population_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
-    """Average population, year-end population and eligible couples per unit.
+def check_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    """Distinct couples checked per village in the period (counted on the day of their
+    first check of the year); a parent sums its villages."""
+    return _event_measures(conn, root, period, "registered", ("checked_couples",))
+
+
+def migrant_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
+    """Inflow migrants present in the year by the as-of date (arrived by then, not departed
+    before 1 January), those of them served in the year by then, and outflow present."""
+    return _event_measures(conn, root, period, "registered", MIGRANTS)
+
+
+def year_measures(conn: Connection, root: str, year: int, basis: str) -> pd.DataFrame:
+    """Population and reported figures per unit for ``year``, from ``unit_years``.
 
     Average population is the mean of the two year-ends when both exist, else the end of
     the year; a year not yet closed (no row for Y) falls back to the end of Y−1, so the
     current year's rates have a denominator. Each village chooses its own rule before the
-    sums, so a parent's denominator is the sum of its children's.
+    sums (``analytics``), so a parent's denominator is the sum of its children's. Reported
+    numerators and denominators come one pair per survey-reported indicator
+    (``rep_num_<code>``, ``rep_den_<code>``), no data where nobody reported.
     """
-    col = population.c.registered_population if basis == "registered" else population.c.resident_population
-    y = period.year
-    cur = func.sum(case((population.c.year == y, col)))
-    prev = func.sum(case((population.c.year == y - 1, col)))
-    elig_cur = func.sum(case((population.c.year == y, population.c.eligible_couples)))
-    elig_prev = func.sum(case((population.c.year == y - 1, population.c.eligible_couples)))
-    years = (
-        select(
-            population.c.unit_code,
-            cur.label("cur"),
-            prev.label("prev"),
-            elig_cur.label("elig_cur"),
-            elig_prev.label("elig_prev"),
-        )
-        .where(population.c.year.in_([y - 1, y]), population.c.unit_code.in_(subtree(root)))
-        .group_by(population.c.unit_code)
-        .subquery()
-    )
-    avg = case(
-        (and_(years.c.cur.is_not(None), years.c.prev.is_not(None)), (years.c.cur + years.c.prev) / 2.0),
-        else_=func.coalesce(years.c.cur, years.c.prev),
-    )
-    per_unit = select(
-        years.c.unit_code,
-        avg.label("avg_population"),
-        func.coalesce(years.c.cur, years.c.prev).label("population"),
-        func.coalesce(years.c.elig_cur, years.c.elig_prev).label("eligible_couples"),
-    ).subquery()
-    return _roll_up(conn, per_unit, ["avg_population", "population", "eligible_couples"], root)
+    _check_basis(basis)
+    uy = unit_years.c
+    names = {
+        f"avg_population_{basis}": "avg_population",
+        f"population_{basis}": "population",
+        "eligible_couples": "eligible_couples",
+    } | {name: name for name in REPORTED_MEASURES}
+    stmt = _in_scope(unit_years, root).add_columns(*[uy[c] for c in names]).where(uy.year == year)
+    return frame(conn, stmt, ["code", *names.values()]).set_index("code").astype(float)
 
 
-def check_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
-    """Distinct couples checked per village in the period; a parent sums its villages."""
-    pc = prepregnancy_checks
-    pairs = (
-        select(pc.c.unit_code, pc.c.couple_id)
-        .where(_in_period(pc.c.check_date, period), pc.c.unit_code.in_(subtree(root)))
-        .distinct()
-        .subquery()
-    )
-    per_unit = (
-        select(pairs.c.unit_code, func.count().label("checked_couples"))
-        .group_by(pairs.c.unit_code)
-        .subquery()
-    )
-    return _roll_up(conn, per_unit, ["checked_couples"], root)
-
-
-def migrant_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
-    """Inflow migrants present in the period, those of them served in it, and outflow
-    present, from ``migrant_years`` (one row per migrant and year present)."""
-    my = migrant_years
-    is_in = my.c.direction == "in"
-    served = and_(is_in, my.c.first_service <= period.as_of)
-    per_unit = (
-        select(
-            my.c.unit_code,
-            func.sum(case((is_in, 1), else_=0)).label("inflow_present"),
-            func.sum(case((served, 1), else_=0)).label("inflow_served"),
-            func.sum(case((my.c.direction == "out", 1), else_=0)).label("outflow_present"),
-        )
-        .where(my.c.year == period.year, my.c.arrival_date <= period.as_of, my.c.unit_code.in_(subtree(root)))
-        .group_by(my.c.unit_code)
-        .subquery()
-    )
-    return _roll_up(conn, per_unit, ["inflow_present", "inflow_served", "outflow_present"], root)
-
-
-def reported_measures(conn: Connection, root: str, year: int) -> pd.DataFrame:
-    """Reported numerators and denominators, one pair of columns per indicator code."""
-    per_unit = (
-        select(
-            reported.c.unit_code,
-            reported.c.indicator,
-            func.sum(reported.c.numerator).label("num"),
-            func.sum(reported.c.denominator).label("den"),
-        )
-        .where(reported.c.year == year, reported.c.unit_code.in_(subtree(root)))
-        .group_by(reported.c.unit_code, reported.c.indicator)
-        .subquery()
-    )
-    long = _roll_up(conn, per_unit, ["num", "den"], root, keys=("indicator",))
-    if long.empty:
-        return pd.DataFrame(index=pd.Index([], name="code"))
-    wide = long.pivot(index="code", columns="indicator", values=["num", "den"])
-    wide.columns = [f"rep_{part}_{ind}" for part, ind in wide.columns]
-    return wide.astype(float)
-
-
-def all_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
-    """Every measure for every unit in the subtree; a unit with no rows gets zeros."""
-    tree = unit_tree(conn, root)
+def all_measures(
+    conn: Connection, root: str, period: Period, basis: str, tree: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every measure for every unit in the subtree (``tree``: its ``unit_tree`` when the
+    caller has it already); a unit with no rows gets zeros."""
+    tree = unit_tree(conn, root) if tree is None else tree
     frames = [
-        birth_measures(conn, root, period, basis),
-        death_measures(conn, root, period, basis),
-        population_measures(conn, root, period, basis),
-        check_measures(conn, root, period),
-        migrant_measures(conn, root, period),
-        reported_measures(conn, root, period.year),
+        _event_measures(conn, root, period, basis, EVENTS),
+        year_measures(conn, root, period.year, basis),
     ]
     codes = tree["code"].to_numpy(object)
     position = {code: i for i, code in enumerate(codes)}

@@ -121,7 +121,7 @@ class County:
 
     def settle(self) -> County:
         """Rebuild the derived tables, as an import does once at its end: call after adding
-        migrants or services and before computing."""
+        data and before computing (the engine reads only the derived tables)."""
         analytics.refresh(self.conn)
         return self
 

@@ -115,7 +115,7 @@ def five_townships(conn) -> County:
         c.births(v, births - in_policy, "F", last, in_policy=0)
     for i in range(10):
         c.check("V4", f"V4-last-{i}", last)
-    return c
+    return c.settle()
 
 
 def _by_unit(frame):
@@ -270,7 +270,7 @@ def sex_ratio_villages(conn) -> County:
     c.births("VB", 200, "F", JUN)
     c.births("VC", 51, "M", JUN)
     c.births("VC", 49, "F", JUN)
-    return c
+    return c.settle()
 
 
 def test_sex_ratio_high_by_chance_is_no_veto(engine, rules):

@@ -43,6 +43,7 @@ def seed_township(conn) -> County:
 
 
 def rows(conn, root="C", as_of=None, basis="registered"):
+    County(conn).settle()
     table = compute(conn, root, make_period(Y, as_of), basis)
     return {(r.unit_code, r.indicator): r for r in table.itertuples()}
 
@@ -161,7 +162,6 @@ def test_migrant_presence_and_service_coverage(engine):
         out = c.migrant("V", date(2024, 1, 1), direction="out")
         c.service(out, date(Y, 3, 3))
         c.target(Y, "C", "migrant_service_coverage", 90)
-        c.settle()
         r = rows(conn, as_of="2025-09-30")
     cov = r[("V", "migrant_service_coverage")]
     assert (cov.numerator, cov.denominator) == (2, 4)

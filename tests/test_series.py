@@ -62,6 +62,7 @@ def test_monthly_checks_count_each_couple_once_in_its_first_month(engine):
     with engine.begin() as conn:
         c = tree(conn)
         seed_checks(c)
+        c.settle()
         county = monthly_checks(conn, "C", Y)
         towns = monthly_checks(conn, "C", Y, level="township")
         villages = monthly_checks(conn, "C", Y, level="village")
@@ -141,6 +142,7 @@ def test_trend_has_one_row_per_year_and_indicator_and_cuts_the_open_year(engine)
         c.births("V2", 5, "F", date(Y, 7, 1))  # after the as-of day of the open year
         c.births("V3", 9, "F", date(Y, 1, 1))  # another township
         c.target(Y - 1, "C", "birth_rate", 5.5)
+        c.settle()
         t = trend(conn, "T1", [Y - 2, Y - 1, Y], "registered", as_of_month_day=(6, 30))
         full = trend(conn, "T1", [Y - 1, Y], "registered")
         as_date = trend(conn, "T1", [Y], "registered", as_of_month_day=date(2024, 6, 30))
@@ -232,6 +234,7 @@ def seed_projection(c: County) -> None:
     c.check("V1", "late", date(Y, 7, 1))  # after the as-of day
     c.target(Y, "V1", "prepregnancy_checks", 100)
     c.target(Y, "V2", "prepregnancy_checks", 100)
+    c.settle()
 
 
 def test_projection_by_pace_and_rhythm_with_a_chance(engine):
@@ -293,6 +296,7 @@ def test_projection_chance_averages_the_past_years(engine):
         for i in range(50):
             c.check("V", f"n{i}", date(Y, 1, 15))
         c.target(Y, "V", "prepregnancy_checks", 120)
+        c.settle()
         v = project_checks(conn, "C", period, "village").set_index("unit_code").loc["V"]
         years = check_rhythms(conn, "C", period, "village")["year"].tolist()
     assert years == [Y - 1, Y - 2]
@@ -313,6 +317,7 @@ def test_projection_without_history_falls_back_to_pace_and_met_targets_are_certa
         c.check("V2", "b", date(Y, 2, 1))
         c.target(Y, "V1", "prepregnancy_checks", 20)  # already met
         c.target(Y, "V2", "prepregnancy_checks", 5)
+        c.settle()
         p = project_checks(conn, "C", period, "village").set_index("unit_code")
     assert p.loc["V1", "projected_rhythm"] == pytest.approx(p.loc["V1", "projected_pace"])
     assert p.loc["V1", "projected_pace"] == pytest.approx(30 * 365 / 90)
@@ -411,6 +416,7 @@ def test_pooled_sex_ratio_sums_the_years(engine):
         c.births("V3", 3, "M", date(Y - 1, 3, 1))  # boys only: no data
         c.target(Y, "C", "sex_ratio_at_birth", 110)
         c.target(Y - 1, "C", "sex_ratio_at_birth", 100)  # not the last year: not used
+        c.settle()
         years = [Y - 2, Y - 1, Y]
         pooled = sex_ratio_pooled(conn, "C", years, "registered", "village", as_of=date(Y, 6, 30))
         whole = sex_ratio_pooled(conn, "C", years, "registered", "township")

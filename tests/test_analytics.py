@@ -1,0 +1,121 @@
+"""The derived tables (``queries.analytics``) give exactly what the raw events give.
+
+The oracle is ``benchmarks/naive.py``: an independent reading of the raw tables in pandas.
+Every measure of every unit must agree, for as-of dates at a month's end (read from the
+monthly totals alone) and inside a month (monthly totals plus the month's tail of events),
+on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import calendar
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from sqlalchemy import delete, select
+
+from benchmarks.naive import naive_measures
+from queries import analytics
+from queries.db import ensure_schema, make_engine
+from queries.indicators import compute
+from queries.measures import all_measures
+from queries.period import make_period
+from queries.schema import derived_state, unit_months
+from tests.factory import County
+from tests.test_aggregation import Y, counties, load
+
+
+def assert_same_as_raw(engine, period, basis="registered"):
+    theirs = naive_measures(engine, period, basis)
+    with engine.connect() as conn:
+        ours = all_measures(conn, "C", period, basis)
+    ours = ours.reindex(columns=theirs.columns, fill_value=0.0).loc[theirs.index]
+    differ = ~np.isclose(ours.to_numpy(float), theirs.to_numpy(float))
+    where = [(theirs.index[i], theirs.columns[j]) for i, j in zip(*np.nonzero(differ), strict=True)]
+    assert not where, f"{period.as_of} {basis}: engine and raw events differ at {where[:5]}"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(counties())
+def test_any_county_any_day_matches_the_raw_events(case):
+    tree, events, as_of, basis = case
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'p.sqlite'}")
+        ensure_schema(engine)
+        with engine.begin() as conn:
+            load(conn, tree, events)
+        assert_same_as_raw(engine, make_period(Y, as_of), basis)
+        engine.dispose()
+
+
+def busy_county(conn) -> None:
+    """Two townships; events on month ends, month starts and mid-month, across three years,
+    including a leap day; migrants arriving, leaving and served on those days."""
+    c = County(conn).units(
+        ("C", "县", "county", None),
+        ("T1", "一镇", "township", "C"),
+        ("T2", "二镇", "township", "C"),
+        ("V1", "一村", "village", "T1"),
+        ("V2", "二社区", "community", "T1"),
+        ("V3", "三村", "village", "T2"),
+    )
+    villages = ["V1", "V2", "V3"]
+    for year in (Y - 1, Y):
+        for i, v in enumerate(villages):
+            c.population(year, v, 1000 + 100 * i + year % 7, eligible=50 + i)
+    n = 0
+    for year in (Y - 1, Y, Y + 1):
+        for month in range(1, 13):
+            last = calendar.monthrange(year, month)[1]
+            for day in (1, 14, last):
+                n += 1
+                v = villages[n % 3]
+                on = date(year, month, day)
+                c.births(v, 1 + n % 2, "MF"[n % 2], on, in_policy=int(n % 5 > 0), resident=int(n % 4 > 0))
+                c.deaths(v, n % 3, on, registered=int(n % 6 > 0))
+                c.check(v, f"k{n % 17}", on)
+                mid = c.migrant(v, on, None if n % 4 else date(year + 1, month, 1), "in" if n % 3 else "out")
+                if n % 2:
+                    c.service(mid, date(year + n % 2, (month + 1) % 12 + 1, min(day, 28)))
+    c.reported(Y, "V1", "satisfaction_rate", 90, 100)
+    c.reported(Y, "V3", "satisfaction_rate", 40, 50)
+    c.settle()
+
+
+def test_month_ends_month_starts_and_mid_month_match_the_raw_events(engine):
+    with engine.begin() as conn:
+        busy_county(conn)
+    for month in range(1, 13):
+        last = calendar.monthrange(Y, month)[1]
+        for day in (1, 13, 14, last - 1, last):
+            assert_same_as_raw(engine, make_period(Y, date(Y, month, day)))
+    assert_same_as_raw(engine, make_period(Y, date(Y, 2, 29)), "resident")  # Y is a leap year
+    assert_same_as_raw(engine, make_period(Y + 1, date(Y + 1, 3, 14)), "resident")
+
+
+def test_a_database_from_an_older_version_is_rebuilt_when_opened(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        busy_county(conn)
+        want = compute(conn, "C", make_period(Y, date(Y, 8, 20)))
+        # As an older version left it: other derived tables, no signature of this one.
+        conn.execute(delete(unit_months))
+        conn.execute(delete(derived_state))
+    with engine.connect() as conn:
+        assert analytics.is_stale(conn)
+    engine.dispose()
+
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        assert not analytics.is_stale(conn)
+        assert conn.execute(select(derived_state.c.signature)).scalar() == analytics.signature()
+        got = compute(conn, "C", make_period(Y, date(Y, 8, 20)))
+    pd.testing.assert_frame_equal(got, want)
+    engine.dispose()
