@@ -81,7 +81,9 @@ def naive_measures(engine: Engine, period: Period, basis: str = "registered") ->
     reported = _read(engine, "reported")
     reported = reported[reported["year"] == period.year]
     if not reported.empty:
-        wide = reported.pivot_table(index="unit_code", columns="indicator", values=["numerator", "denominator"])
+        wide = reported.pivot_table(
+            index="unit_code", columns="indicator", values=["numerator", "denominator"]
+        )
         wide.columns = [f"rep_{'num' if part == 'numerator' else 'den'}_{ind}" for part, ind in wide.columns]
         per_unit = per_unit.join(wide, how="outer")
     per_unit = per_unit.astype(float).fillna(0.0)  # empty groupings come back as text columns
