@@ -212,17 +212,19 @@ def event_sources() -> list[tuple]:
     ]
 
 
-def event_rows(key=None, since=None, until=None):
-    """Event measures per village (and per ``key(day column)``, a month say, when given),
-    for events dated ``since`` … ``until`` when given: a subquery with unit_code, key and
-    every event measure. Each source is grouped on its own before the union, so the sorts
-    stay narrow."""
+def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVENT_MEASURES):
+    """Event ``measures`` per village (and per ``key(day column)``, a month say, when
+    given), for events dated ``since`` … ``until`` when given: a subquery with unit_code,
+    key and the measures. Each source is grouped on its own before the union, so the sorts
+    stay narrow; sources that add nothing to ``measures`` are left out."""
     parts = []
     for day, unit_code, adds, condition in event_sources():
+        if not set(adds) & set(measures):
+            continue
         keys = [unit_code.label("unit_code")] + ([] if key is None else [key(day).label("key")])
         stmt = select(
             *keys,
-            *[(func.sum(adds[n]) if n in adds else literal(0)).label(n) for n in EVENT_MEASURES],
+            *[(func.sum(adds[n]) if n in adds else literal(0)).label(n) for n in measures],
         ).group_by(*keys)
         if condition is not None:
             stmt = stmt.where(condition)

@@ -60,22 +60,33 @@ def check_unit(conn: Connection, code: str, root: str) -> None:
         raise UnknownUnit(f"no unit with code {code!r}")
 
 
-def _target_map(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> dict[tuple[str, str], tuple]:
-    """(unit, indicator) → (target, where it came from: 'own', 'inherited' or 'children').
+def _targets(
+    conn: Connection, root: str, year: int, tree: pd.DataFrame, chosen: list[registry.Indicator]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The effective target of every unit (rows, in tree order) and indicator (columns, as
+    ``chosen``), and where it came from: 'own', 'inherited' or 'children' (None: none).
 
     Rate targets are inherited from the nearest ancestor that has one (ancestors above
     ``root`` included). Count targets are never inherited; a unit without its own gets the
-    sum of its children's, bottom-up. Plain dictionaries over the unit tree (a few hundred
-    units): no events are looped over here.
+    sum of its children's, bottom-up. Arrays over the unit tree, one tree level at a time:
+    a few hundred units, no events.
     """
-    own = {
-        (u, ind): float(v)
-        for u, ind, v in conn.execute(
-            within(
-                select(targets.c.unit_code, targets.c.indicator, targets.c.target), targets.c.unit_code, root
-            ).where(targets.c.year == year)
-        )
-    }
+    codes = tree["code"].to_numpy(object)
+    n, k = len(codes), len(chosen)
+    row = {code: i for i, code in enumerate(codes)}
+    col = {ind.code: j for j, ind in enumerate(chosen)}
+    value = np.full((n, k), np.nan)
+    for unit, ind, v in conn.execute(
+        within(
+            select(targets.c.unit_code, targets.c.indicator, targets.c.target), targets.c.unit_code, root
+        ).where(targets.c.year == year)
+    ):
+        if ind in col:
+            value[row[unit], col[ind]] = v
+    source = np.where(np.isnan(value), None, "own").astype(object)
+    if n == 0:
+        return value, source
+
     a = unit_ancestors
     above: dict[str, float] = {}  # the nearest target above the root, per indicator
     for ind, v, _depth in conn.execute(
@@ -86,40 +97,50 @@ def _target_map(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> d
     ):
         above.setdefault(ind, float(v))
 
-    counts = {i.code for i in registry.INDICATORS if i.kind == "count"}
-    rates = [i.code for i in registry.INDICATORS if i.kind != "count"]
-    units = list(zip(tree["code"], tree["parent_code"], strict=True))  # parents before children
-    out: dict[tuple[str, str], tuple] = {}
-    for unit, parent in units:
-        for ind in rates:
-            if (unit, ind) in own:
-                out[unit, ind] = (own[unit, ind], "own")
-            elif unit == root:
-                if ind in above:
-                    out[unit, ind] = (above[ind], "inherited")
-            elif (parent, ind) in out:
-                out[unit, ind] = (out[parent, ind][0], "inherited")
-    summed: dict[tuple[str, str], float] = {}
-    for unit, parent in reversed(units):
-        for ind in counts:
-            if (unit, ind) in own:
-                out[unit, ind] = (own[unit, ind], "own")
-            elif (unit, ind) in summed:
-                out[unit, ind] = (summed[unit, ind], "children")
-            else:
-                continue
-            if unit != root:
-                summed[parent, ind] = summed.get((parent, ind), 0.0) + out[unit, ind][0]
-    return out
+    depth = tree["depth"].to_numpy(int)
+    parent = np.array([row.get(p, -1) for p in tree["parent_code"]], dtype=int)
+    rates = np.array([j for j, ind in enumerate(chosen) if ind.kind != "count"], dtype=int)
+    counts = np.array([j for j, ind in enumerate(chosen) if ind.kind == "count"], dtype=int)
+
+    for j in rates:  # the root: from above it
+        if np.isnan(value[0, j]) and chosen[j].code in above:
+            value[0, j], source[0, j] = above[chosen[j].code], "inherited"
+    for d in range(1, depth.max() + 1):  # top-down: a parent is settled before its children
+        rows = np.flatnonzero(depth == d)
+        mine, theirs = value[np.ix_(rows, rates)], value[np.ix_(parent[rows], rates)]
+        take = np.isnan(mine) & ~np.isnan(theirs)
+        r, c = np.nonzero(take)
+        value[rows[r], rates[c]] = theirs[take]
+        source[rows[r], rates[c]] = "inherited"
+
+    for d in range(depth.max(), 0, -1):  # bottom-up: children are settled before their parent
+        rows = np.flatnonzero(depth == d)
+        mine = value[np.ix_(rows, counts)]
+        has = ~np.isnan(mine)
+        total, seen = np.zeros((n, len(counts))), np.zeros((n, len(counts)), dtype=int)
+        np.add.at(total, parent[rows], np.where(has, mine, 0.0))
+        np.add.at(seen, parent[rows], has)
+        up = np.unique(parent[rows])
+        take = np.isnan(value[np.ix_(up, counts)]) & (seen[up] > 0)
+        r, c = np.nonzero(take)
+        value[up[r], counts[c]] = total[up[r], c]
+        source[up[r], counts[c]] = "children"
+    return value, source
 
 
 def effective_targets(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> pd.DataFrame:
     """The effective targets as a table: unit_code, indicator, target, target_from."""
-    found = _target_map(conn, root, year, tree)
+    chosen = list(registry.INDICATORS)
+    value, source = _targets(conn, root, year, tree, chosen)
+    r, c = np.nonzero(~np.isnan(value))
     return pd.DataFrame(
-        [(u, ind, v, src) for (u, ind), (v, src) in found.items()],
-        columns=["unit_code", "indicator", "target", "target_from"],
-    ).astype({"target": float})
+        {
+            "unit_code": pd.Series(tree["code"].to_numpy(object)[r], dtype=object),
+            "indicator": pd.Series(np.array([i.code for i in chosen], dtype=object)[c], dtype=object),
+            "target": value[r, c],
+            "target_from": pd.Series(source[r, c], dtype=object),
+        }
+    )
 
 
 def compute(
@@ -137,37 +158,40 @@ def compute(
     tree = unit_tree(conn, root)
     measures = all_measures(conn, root, period, basis, tree)
     chosen = [registry.get(c) for c in codes] if codes else list(registry.INDICATORS)
-    found = _target_map(conn, root, period.year, tree)
+    target, target_from = _targets(conn, root, period.year, tree, chosen)
 
     n, k = len(tree), len(chosen)
+    columns = {name: measures[name].to_numpy(float) for name in measures.columns}
     num, den, value = (np.empty((n, k)) for _ in range(3))
     for j, ind in enumerate(chosen):
-        num[:, j], den[:, j], value[:, j] = _values(ind, measures)
-    unit_codes = tree["code"].to_numpy(object)
-    ind_codes = np.array([c.code for c in chosen], dtype=object)
-    pairs = [(u, c) for u in unit_codes for c in ind_codes]
-    target = np.array([found.get(p, (np.nan, None))[0] for p in pairs], dtype=float)
-    target_from = np.array([found.get(p, (None, None))[1] for p in pairs], dtype=object)
+        num[:, j], den[:, j], value[:, j] = _values(ind, columns, n)
 
     def per_unit(column: str) -> np.ndarray:
         return np.repeat(tree[column].to_numpy(object), k)
 
-    long = pd.DataFrame(
+    data = {
+        "unit_code": per_unit("code"),
+        "name": per_unit("name"),
+        "level": per_unit("level"),
+        "parent_code": per_unit("parent_code"),
+        "depth": np.repeat(tree["depth"].to_numpy(int), k),
+        "indicator": np.tile(np.array([c.code for c in chosen], dtype=object), n),
+        "numerator": num.ravel(),
+        "denominator": den.ravel(),
+        "value": value.ravel(),
+        "target": target.ravel(),
+        "target_from": target_from.ravel(),
+    }
+    data |= _status(data, period, chosen)
+    # Text stays plain Python objects: pandas 3 would make each an Arrow string column,
+    # which costs more than the rest of this function.
+    return pd.DataFrame(
         {
-            "unit_code": np.repeat(unit_codes, k),
-            "name": per_unit("name"),
-            "level": per_unit("level"),
-            "parent_code": per_unit("parent_code"),
-            "depth": np.repeat(tree["depth"].to_numpy(int), k),
-            "indicator": np.tile(ind_codes, n),
-            "numerator": num.ravel(),
-            "denominator": den.ravel(),
-            "value": value.ravel(),
-            "target": target,
-            "target_from": target_from,
-        }
+            name: pd.Series(data[name], dtype=object) if data[name].dtype == object else data[name]
+            for name in RESULT_COLUMNS
+        },
+        columns=pd.Index(RESULT_COLUMNS, dtype=object),
     )
-    return _status(long, period, chosen)[RESULT_COLUMNS]
 
 
 def _terms(expression: str) -> list[tuple[float, str]]:
@@ -184,26 +208,27 @@ def _terms(expression: str) -> list[tuple[float, str]]:
     return terms
 
 
-def _evaluate(expression: str, measures: pd.DataFrame) -> np.ndarray:
-    total = np.zeros(len(measures))
+def _evaluate(expression: str, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+    total = np.zeros(n)
     for sign, name in _terms(expression):
         if name.replace(".", "", 1).isdigit():
             total = total + sign * float(name)
-        elif name in measures.columns:
-            total = total + sign * measures[name].to_numpy(float)
+        elif name in columns:
+            total = total + sign * columns[name]
         elif not name.startswith("rep_"):  # reported measures are absent when nobody reported
             raise KeyError(f"indicator expression uses unknown measure {name!r}")
     return total
 
 
-def _values(ind: registry.Indicator, measures: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = len(measures)
+def _values(
+    ind: registry.Indicator, columns: dict[str, np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if ind.source == "pending":
         num = np.full(n, np.nan)
         den = np.full(n, np.nan)
     else:
-        num = _evaluate(ind.numerator, measures)
-        den = _evaluate(ind.denominator, measures) if ind.denominator else np.full(n, np.nan)
+        num = _evaluate(ind.numerator, columns, n)
+        den = _evaluate(ind.denominator, columns, n) if ind.denominator else np.full(n, np.nan)
     if ind.denominator is None:
         value = num.copy()
     else:
@@ -212,34 +237,38 @@ def _values(ind: registry.Indicator, measures: pd.DataFrame) -> tuple[np.ndarray
     return num, den, value
 
 
-def _status(long: pd.DataFrame, period: Period, chosen: list[registry.Indicator]) -> pd.DataFrame:
-    n_units = len(long) // max(len(chosen), 1)
+def _status(data: dict[str, np.ndarray], period: Period, chosen: list[registry.Indicator]) -> dict:
+    """Status, pace and the sex ratio's interval, as columns for ``data`` (the long table's
+    arrays, indicators repeating in ``chosen`` order)."""
+    n_rows = len(data["value"])
+    n_units = n_rows // max(len(chosen), 1)
     lower_is_better = np.tile([i.better == "lower" for i in chosen], n_units).astype(bool)
     is_count = np.tile([i.kind == "count" for i in chosen], n_units).astype(bool)
-    value, target = long["value"].to_numpy(float), long["target"].to_numpy(float)
+    value, target = data["value"], data["target"]
     has_value, has_target = ~np.isnan(value), ~np.isnan(target)
     both = has_value & has_target
-    met = np.zeros(len(long), dtype=bool)
+    met = np.zeros(n_rows, dtype=bool)
     met[both] = np.where(lower_is_better[both], value[both] <= target[both], value[both] >= target[both])
-    long["status"] = np.select(
-        [~has_value, ~has_target, met], ["no_data", "no_target", "met"], "not_met"
-    ).astype(object)
+    status = np.select([~has_value, ~has_target, met], ["no_data", "no_target", "met"], "not_met").astype(
+        object
+    )
 
     # Pace is for count targets only: a unit below target × year fraction is behind.
     paced = is_count & both
     expected = np.where(is_count & has_target, target * period.year_fraction, np.nan)
-    long["expected"] = expected
-    long["pace"] = np.where(paced, np.where(value < expected, "behind", "on_track"), None).astype(object)
+    pace = np.where(paced, np.where(value < expected, "behind", "on_track"), None).astype(object)
 
-    sr = (long["indicator"].to_numpy(object) == "sex_ratio_at_birth").astype(bool)
-    lo, hi, verdict = sex_ratio_verdict(
-        long.loc[sr, "numerator"].to_numpy(float),
-        long.loc[sr, "denominator"].to_numpy(float),
-        target[sr],
-    )
-    ci_low, ci_high = np.full(len(long), np.nan), np.full(len(long), np.nan)
+    sr = (data["indicator"] == "sex_ratio_at_birth").astype(bool)
+    lo, hi, verdict = sex_ratio_verdict(data["numerator"][sr], data["denominator"][sr], target[sr])
+    ci_low, ci_high = np.full(n_rows, np.nan), np.full(n_rows, np.nan)
     ci_low[sr], ci_high[sr] = lo, hi
-    verdicts = np.full(len(long), None, dtype=object)
+    verdicts = np.full(n_rows, None, dtype=object)
     verdicts[sr] = verdict
-    long["ci_low"], long["ci_high"], long["verdict"] = ci_low, ci_high, verdicts
-    return long
+    return {
+        "status": status,
+        "expected": expected,
+        "pace": pace,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "verdict": verdicts,
+    }

@@ -9,11 +9,13 @@ query here reads a few index entries per unit instead of every event.
 
 from __future__ import annotations
 
+import calendar
+import functools
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Date, Integer, Select, String, and_, bindparam, func, select
 
 from queries import analytics
 from queries.period import Period
@@ -37,6 +39,18 @@ def frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:
             for name, values in zip(columns, data, strict=True)
         },
         columns=columns,
+    )
+
+
+def numeric_frame(conn: Connection, stmt, names, params: dict | None = None) -> pd.DataFrame:
+    """Run ``stmt`` (a unit code, then numbers) into floats indexed by code; NULL is NaN.
+    One array for all the numbers: these frames are built on every scorecard."""
+    rows = conn.execute(stmt, params or {}).fetchall()
+    values = np.array([row[1:] for row in rows], dtype=float).reshape(len(rows), len(names))
+    return pd.DataFrame(
+        values,
+        index=pd.Index([row[0] for row in rows], dtype=object, name="code"),
+        columns=pd.Index(list(names), dtype=object),
     )
 
 
@@ -109,14 +123,41 @@ def _stored(basis: str) -> dict[str, tuple[str, str]]:
 def _event_measures(
     conn: Connection, root: str, period: Period, basis: str, names: tuple[str, ...]
 ) -> pd.DataFrame:
-    """Event measures for every unit in the subtree (units without events get zeros):
-    the running total at the end of the last whole month up to the as-of date, plus the
-    events of the as-of month up to that date, less the running total before 1 January."""
+    """Event measures for every unit in the subtree (units without events get zeros).
+
+    The running total at a month's end, less the running total before 1 January, corrected
+    by the events between that month's end and the as-of date: the previous month's end
+    plus the events since, in the first half of a month; the as-of month's end less the
+    events after, in the second. So at most half a month of events is read, and as of
+    today (no events after it) next to none."""
+    as_of = period.as_of
+    month_start = as_of.replace(day=1)
+    month_end = date(as_of.year, as_of.month, calendar.monthrange(as_of.year, as_of.month)[1])
+    if as_of == month_end:
+        through, tail_sign, since, until = as_of, 0, None, None
+    elif as_of.day <= (month_end.day + 1) // 2:
+        through, tail_sign, since, until = month_start - timedelta(days=1), 1, month_start, as_of
+    else:
+        through, tail_sign, since, until = month_end, -1, as_of + timedelta(days=1), month_end
+    params = {
+        "root": root,
+        "through": _month(through),
+        "before": _month(period.start - timedelta(days=1)),
+    }
+    if tail_sign:
+        params |= {"since": since, "until": until}
+    return numeric_frame(conn, _event_statement(basis, names, tail_sign), names, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _event_statement(basis: str, names: tuple[str, ...], tail_sign: int) -> Select:
+    """The statement for ``_event_measures``, built once per shape: building and keying a
+    statement of this size costs SQLAlchemy more than SQLite takes to run it."""
     stored = {name: _stored(basis)[name] for name in names}
     um = unit_months
     scope = unit_ancestors.alias("scope")
 
-    def at_month(alias, key: int):
+    def at_month(alias, key):
         last = (
             select(func.max(um.c.month))
             .where(um.c.unit_code == scope.c.unit_code, um.c.month <= key)
@@ -125,21 +166,20 @@ def _event_measures(
         )
         return and_(alias.c.unit_code == scope.c.unit_code, alias.c.month == last)
 
-    month_start = period.as_of.replace(day=1)
-    whole_month = (period.as_of + timedelta(days=1)).day == 1
-    through = period.as_of if whole_month else month_start - timedelta(days=1)
     now, before = um.alias("now"), um.alias("before")
-    joined = scope.outerjoin(now, at_month(now, _month(through))).outerjoin(
-        before, at_month(before, _month(period.start - timedelta(days=1)))
+    joined = scope.outerjoin(now, at_month(now, bindparam("through", type_=Integer))).outerjoin(
+        before, at_month(before, bindparam("before", type_=Integer))
     )
     terms = {
         name: func.coalesce(now.c[plus], 0) - func.coalesce(before.c[minus], 0)
         for name, (plus, minus) in stored.items()
     }
-    if not whole_month:
-        rows = analytics.event_rows(since=month_start, until=period.as_of)
+    if tail_sign:
+        pluses = tuple(sorted({plus for plus, _ in stored.values()}))
+        rows = analytics.event_rows(
+            since=bindparam("since", type_=Date), until=bindparam("until", type_=Date), measures=pluses
+        )
         a = unit_ancestors.c
-        pluses = sorted({plus for plus, _ in stored.values()})
         tail = (
             select(a.ancestor_code.label("unit_code"), *[func.sum(rows.c[c]).label(c) for c in pluses])
             .select_from(unit_ancestors)
@@ -148,13 +188,14 @@ def _event_measures(
             .subquery()
         )
         joined = joined.outerjoin(tail, tail.c.unit_code == scope.c.unit_code)
-        terms = {name: term + func.coalesce(tail.c[stored[name][0]], 0) for name, term in terms.items()}
-    stmt = (
+        terms = {
+            name: term + tail_sign * func.coalesce(tail.c[stored[name][0]], 0) for name, term in terms.items()
+        }
+    return (
         select(scope.c.unit_code, *[term.label(name) for name, term in terms.items()])
         .select_from(joined)
-        .where(scope.c.ancestor_code == root)
+        .where(scope.c.ancestor_code == bindparam("root", type_=String))
     )
-    return frame(conn, stmt, ["code", *names]).set_index("code").astype(float)
 
 
 def _check_basis(basis: str) -> None:
@@ -207,7 +248,7 @@ def year_measures(conn: Connection, root: str, year: int, basis: str) -> pd.Data
         "eligible_couples": "eligible_couples",
     } | {name: name for name in REPORTED_MEASURES}
     stmt = _in_scope(unit_years, root).add_columns(*[uy[c] for c in names]).where(uy.year == year)
-    return frame(conn, stmt, ["code", *names.values()]).set_index("code").astype(float)
+    return numeric_frame(conn, stmt, list(names.values()))
 
 
 def all_measures(
