@@ -78,9 +78,9 @@ def overview(db: str, root: str, year: int, as_of: date, basis: str) -> pd.DataF
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def record_count(db: str, root: str, year: int, as_of: date) -> int:
+def has_records(db: str, root: str, year: int, as_of: date) -> bool:
     with _engine(db).connect() as conn:
-        return catalogue.record_count(conn, root, make_period(year, as_of))
+        return catalogue.has_records(conn, root, make_period(year, as_of))
 
 
 # --- pre-pregnancy checks and migrant services pages -------------------------------------

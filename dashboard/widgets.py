@@ -398,7 +398,7 @@ def page_header(f, title_key: str, unit_name: str, show_basis: bool = True) -> N
         parts.append(t(f"basis_{f.basis}", lang))
     parts.append(t("year_fraction", lang, pct=make_period(f.year, f.as_of).year_fraction))
     st.caption(" · ".join(parts))
-    if data.record_count(f.db, f.unit, f.year, f.as_of) == 0:
+    if not data.has_records(f.db, f.unit, f.year, f.as_of):
         st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
         st.stop()
 

@@ -2,6 +2,8 @@
 will change before it is saved, all or nothing, with the importer's row-precise errors; and
 delete a unit's own target explicitly (an empty cell never does)."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -66,13 +68,14 @@ def _changes_frame(rows: pd.DataFrame) -> pd.DataFrame:
 # --- 1. download ------------------------------------------------------------------------------
 st.subheader(t("tg_step_download", lang))
 st.markdown(t("tg_download_help", lang))
-template = data.target_template(f.db, root, year)
+# Made when clicked: writing the workbook for a city's 4,000 units takes seconds.
 st.download_button(
     t("tg_download", lang),
-    template,
+    partial(data.target_template, f.db, root, year),
     f"目标模板_{root}_{year}.xlsx",
     XLSX_MIME,
     key="tg_download",
+    on_click="ignore",
 )
 
 # --- 2. upload, preview, save -------------------------------------------------------------------

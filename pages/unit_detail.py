@@ -67,7 +67,7 @@ head[2].caption(f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'b
 
 table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
 detail = views.unit_detail(table, code)
-if data.record_count(f.db, code, f.year, f.as_of) == 0:
+if not data.has_records(f.db, code, f.year, f.as_of):
     st.info(t("detail_no_data", lang))
 
 # --- every indicator against its target, the parent and the peers

@@ -240,3 +240,61 @@ def test_scorecard_click_opens_the_village_with_the_clis_numbers(server, demo_db
             browser.close()
 
     assert outside == [], f"requests that left the machine: {outside}"
+
+
+def test_downloads_are_made_when_clicked_and_hold_the_numbers(server, demo_db_url, tmp_path):
+    """The files behind the buttons are made on the click (not on every rerun), so only a
+    real click in a real browser shows that they arrive and what they hold."""
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+
+    from queries.targets_io import SHEET, TEMPLATE_COLUMNS, template_frame
+
+    engine = make_engine(demo_db_url)
+    try:
+        with engine.connect() as conn:
+            county = county_code(conn)
+            table = compute(conn, county, make_period(YEAR, date.fromisoformat(AS_OF)))
+            template = template_frame(conn, county, YEAR)
+    finally:
+        engine.dispose()
+    card = views.scorecard(table, county)
+    query = f"year={YEAR}&as_of={AS_OF}"
+
+    def fetch(page, label: str) -> Path:
+        button = page.get_by_role("button", name=label).first
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        return path
+
+    require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, accept_downloads=True)
+
+            page.goto(f"{server}/scorecard?{query}")
+            settle(page, t("page_scorecard"))
+            csv = fetch(page, t("download_csv"))
+            assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+            got = pd.read_csv(csv, encoding="utf-8-sig", dtype={t("code"): str})
+            assert got[t("code")].tolist() == card["unit_code"].tolist()
+            assert got[t("unit")].tolist() == card["name"].tolist()
+            name = registry.get("birth_rate").name("zh")
+            expected = card["birth_rate|value"].astype(float).round(registry.get("birth_rate").decimals + 2)
+            assert got[f"{name} {t('value')}"].tolist() == pytest.approx(expected.tolist())
+
+            page.goto(f"{server}/targets?{query}")
+            settle(page, t("page_targets"))
+            xlsx = fetch(page, t("tg_download"))
+            assert xlsx.name == f"目标模板_{county}_{YEAR}.xlsx"
+            sheet = pd.read_excel(xlsx, sheet_name=SHEET, dtype={"单位代码": str})
+            assert list(sheet.columns) == list(TEMPLATE_COLUMNS)
+            assert len(sheet) == len(template) > 0
+            assert sorted(set(sheet["单位代码"])) == sorted(set(template["单位代码"]))
+            no_error_box(page)
+        finally:
+            browser.close()

@@ -234,3 +234,34 @@ def test_detail_in_english(app_env, demo):
     table = frame(at).set_index("Indicator")
     assert table.loc["Birth rate", "Value"] == shown(demo, village, "birth_rate")
     assert table.loc["Policy compliance rate", "Status"].startswith("✘ Not met")
+
+
+# --------------------------------------------------------------------------- a period with nothing in it
+
+
+def test_a_period_before_the_first_record_says_so_instead_of_showing_zeros(tmp_path, monkeypatch):
+    from queries.db import ensure_schema
+    from tests.factory import County
+
+    url = f"sqlite:///{tmp_path}/first_birth_in_march.sqlite"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        c = County(conn).units(
+            ("C", "县", "county", None), ("T", "镇", "township", "C"), ("V", "村", "village", "T")
+        )
+        c.population(YEAR - 1, "V", 2000)
+        c.births("V", 1, "F", date(YEAR, 3, 10))
+        c.settle()
+    engine.dispose()
+    monkeypatch.setenv("POPDASH_DB_URL", url)
+
+    before = open_app(as_of=f"{YEAR}-03-09")
+    assert [i.value for i in before.info] == [t("empty_year", year=YEAR, as_of=f"{YEAR}-03-09")]
+    assert not before.metric and "**" + registry.get("birth_rate").name("zh") + "**" not in [
+        m.value for m in before.markdown
+    ]
+
+    on_the_day = open_app(as_of=f"{YEAR}-03-10")
+    assert not on_the_day.info
+    assert card_value(on_the_day, "birth_rate") == registry.get("birth_rate").format(1 / 2000 * 1000)
