@@ -45,13 +45,14 @@ from queries.schema import (
     served_migrants,
     unit_ancestors,
     unit_months,
+    unit_service_months,
     unit_years,
     units,
 )
 
 # Bump when what a derived table holds changes (its columns are in the signature already):
 # databases stamped otherwise are rebuilt when opened.
-VERSION = 3
+VERSION = 4
 
 
 def signature() -> str:
@@ -81,6 +82,7 @@ def refresh(conn: Connection) -> None:
     _first_checks(conn)
     _served_migrants(conn)
     _unit_months(conn)
+    _unit_service_months(conn)
     _unit_years(conn)
     conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
 
@@ -265,6 +267,46 @@ def _unit_months(conn: Connection) -> None:
         ],
     )
     conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_MEASURES], running))
+
+
+def _unit_service_months(conn: Connection) -> None:
+    ms, m = migrant_services.c, migrants.c
+    # One pass over the services, each flagged when it is its migrant's first of the kind
+    # in its year, and one join to the migrants: a second grouping for the firsts and a
+    # second join took twice as long (23 s against 10 s for a 10x county).
+    order = func.row_number().over(
+        partition_by=(ms.migrant_id, ms.service, _year(ms.service_date)), order_by=ms.service_date
+    )
+    flagged = select(
+        ms.migrant_id,
+        ms.service,
+        month_key(ms.service_date).label("month"),
+        case((order == 1, 1), else_=0).label("first"),
+    ).subquery()
+    per_village = (
+        select(
+            m.unit_code,
+            flagged.c.month,
+            flagged.c.service,
+            func.count().label("services"),
+            func.sum(flagged.c.first).label("migrants"),
+        )
+        .join(migrants, m.migrant_id == flagged.c.migrant_id)
+        .group_by(m.unit_code, flagged.c.month, flagged.c.service)
+        .subquery()
+    )
+    a, v = unit_ancestors.c, per_village.c
+    summed = (
+        select(a.ancestor_code, v.month, v.service, func.sum(v.services), func.sum(v.migrants))
+        .select_from(unit_ancestors)
+        .join(per_village, v.unit_code == a.unit_code)
+        .group_by(a.ancestor_code, v.month, v.service)
+    )
+    conn.execute(
+        insert(unit_service_months).from_select(
+            ["unit_code", "month", "service", "services", "migrants"], summed
+        )
+    )
 
 
 def _unit_years(conn: Connection) -> None:

@@ -120,6 +120,21 @@ def _stored(basis: str) -> dict[str, tuple[str, str]]:
     }
 
 
+def month_cut(as_of: date) -> tuple[int, int, date | None, date | None]:
+    """How a monthly table reaches ``as_of``: (the last month key to take whole, the sign of
+    the correction, its first and last day). Through the previous month plus the days since,
+    in the first half of a month; through the as-of month less the days after, in the
+    second; the whole month at its last day (sign 0, no days). At most half a month of
+    events is then read from the raw tables."""
+    month_start = as_of.replace(day=1)
+    month_end = date(as_of.year, as_of.month, calendar.monthrange(as_of.year, as_of.month)[1])
+    if as_of == month_end:
+        return _month(as_of), 0, None, None
+    if as_of.day <= (month_end.day + 1) // 2:
+        return _month(month_start - timedelta(days=1)), 1, month_start, as_of
+    return _month(month_end), -1, as_of + timedelta(days=1), month_end
+
+
 def _event_measures(
     conn: Connection, root: str, period: Period, basis: str, names: tuple[str, ...]
 ) -> pd.DataFrame:
@@ -130,20 +145,8 @@ def _event_measures(
     plus the events since, in the first half of a month; the as-of month's end less the
     events after, in the second. So at most half a month of events is read, and as of
     today (no events after it) next to none."""
-    as_of = period.as_of
-    month_start = as_of.replace(day=1)
-    month_end = date(as_of.year, as_of.month, calendar.monthrange(as_of.year, as_of.month)[1])
-    if as_of == month_end:
-        through, tail_sign, since, until = as_of, 0, None, None
-    elif as_of.day <= (month_end.day + 1) // 2:
-        through, tail_sign, since, until = month_start - timedelta(days=1), 1, month_start, as_of
-    else:
-        through, tail_sign, since, until = month_end, -1, as_of + timedelta(days=1), month_end
-    params = {
-        "root": root,
-        "through": _month(through),
-        "before": _month(period.start - timedelta(days=1)),
-    }
+    through, tail_sign, since, until = month_cut(period.as_of)
+    params = {"root": root, "through": through, "before": _month(period.start - timedelta(days=1))}
     if tail_sign:
         params |= {"since": since, "until": until}
     return numeric_frame(conn, _event_statement(basis, names, tail_sign), names, params)

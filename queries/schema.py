@@ -233,7 +233,27 @@ derived_state = Table(
     Column("signature", String(64), nullable=False),
 )
 
-DERIVED_TABLES = (first_checks, served_migrants, unit_months, unit_years, derived_state)
+# Per unit (summed over its subtree), month (year × 100 + month) and kind of service: the
+# services its migrants were given, and how many of them got that kind for the first time
+# in the year, so that the distinct migrants of a kind from 1 January on are a sum of months.
+unit_service_months = Table(
+    "unit_service_months",
+    metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("service", String(16), primary_key=True),
+    Column("services", Integer, nullable=False),
+    Column("migrants", Integer, nullable=False),
+)
+
+DERIVED_TABLES = (
+    first_checks,
+    served_migrants,
+    unit_months,
+    unit_service_months,
+    unit_years,
+    derived_state,
+)
 
 # Import order: a table is written after those it refers to.
 DATA_TABLES = (

@@ -13,11 +13,11 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, case, distinct, extract, func, literal, select
+from sqlalchemy import Connection, case, distinct, exists, extract, func, literal, select
 
 from queries import registry
 from queries.indicators import check_unit, compute, effective_targets
-from queries.measures import birth_measures, migrant_measures, subtree, unit_tree
+from queries.measures import birth_measures, migrant_measures, month_cut, subtree, unit_tree
 from queries.period import Period, PeriodError, make_period
 from queries.schema import (
     DATA_LEVELS,
@@ -27,6 +27,7 @@ from queries.schema import (
     migrants,
     prepregnancy_checks,
     unit_ancestors,
+    unit_service_months,
     units,
 )
 from queries.stats import sex_ratio_verdict
@@ -239,20 +240,50 @@ def service_mix(conn: Connection, root: str, period: Period) -> pd.DataFrame:
 
     Columns: service, services (how many were given), migrants (distinct migrants who got
     that kind at least once). Inflow and outflow migrants alike; most given first.
+
+    Whole months come from ``unit_service_months`` (a migrant counted in the month of the
+    first service of the kind in the year); the as-of month's part is corrected from the
+    services themselves, as the engine's event measures are (``measures.month_cut``).
     """
     check_unit(conn, root, root)
-    ms = migrant_services
-    stmt = (
-        select(ms.c.service, func.count(), func.count(distinct(ms.c.migrant_id)))
-        .join(migrants, migrants.c.migrant_id == ms.c.migrant_id)
-        .where(
-            ms.c.service_date.between(period.start, period.as_of),
-            migrants.c.unit_code.in_(subtree(root)),
-        )
-        .group_by(ms.c.service)
+    through, sign, since, until = month_cut(period.as_of)
+    usm = unit_service_months.c
+    stored = (
+        select(usm.service, func.sum(usm.services), func.sum(usm.migrants))
+        .where(usm.unit_code == root, usm.month.between(period.start.year * 100 + 1, through))
+        .group_by(usm.service)
     )
-    out = pd.DataFrame(conn.execute(stmt).all(), columns=SERVICE_MIX_COLUMNS)
-    out = out.astype({"services": int, "migrants": int})
+    totals: dict[str, np.ndarray] = {
+        kind: np.array([int(n), int(m)]) for kind, n, m in conn.execute(stored).all()
+    }
+    if sign:
+        ms, earlier = migrant_services.c, migrant_services.alias("earlier").c
+        # The days' services first: left to choose, the planners walk every migrant of a
+        # county looking for its services (seconds) instead of the half month's services.
+        days = (
+            select(ms.migrant_id, ms.service, ms.service_date)
+            .where(ms.service_date.between(since, until))
+            .cte("days")
+            .prefix_with("MATERIALIZED")
+        )
+        first_of_kind = ~exists().where(
+            earlier.migrant_id == days.c.migrant_id,
+            earlier.service == days.c.service,
+            earlier.service_date >= period.start,
+            earlier.service_date < days.c.service_date,
+        )
+        tail = (
+            select(
+                days.c.service, func.count(), func.count(distinct(case((first_of_kind, days.c.migrant_id))))
+            )
+            .join(migrants, migrants.c.migrant_id == days.c.migrant_id)
+            .where(migrants.c.unit_code.in_(subtree(root)))
+            .group_by(days.c.service)
+        )
+        for kind, n, m in conn.execute(tail).all():
+            totals[kind] = totals.get(kind, np.zeros(2, dtype=int)) + sign * np.array([int(n), int(m)])
+    rows = [(kind, int(n), int(m)) for kind, (n, m) in totals.items() if n > 0]
+    out = pd.DataFrame(rows, columns=SERVICE_MIX_COLUMNS).astype({"services": int, "migrants": int})
     return out.sort_values(["services", "service"], ascending=[False, True]).reset_index(drop=True)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import calendar
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from benchmarks.naive import naive_measures
@@ -24,7 +25,8 @@ from queries.db import ensure_schema, make_engine
 from queries.indicators import compute
 from queries.measures import all_measures
 from queries.period import make_period
-from queries.schema import derived_state, unit_months
+from queries.schema import derived_state, migrant_services, migrants, unit_ancestors, unit_months
+from queries.series import service_mix
 from tests.factory import County
 from tests.test_aggregation import Y, counties, load
 
@@ -119,3 +121,89 @@ def test_a_database_from_an_older_version_is_rebuilt_when_opened(tmp_path):
         got = compute(conn, "C", make_period(Y, date(Y, 8, 20)))
     pd.testing.assert_frame_equal(got, want)
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- service mix
+
+KINDS = ("file", "certificate", "contraception", "education", "checkup")
+service_days = st.integers(-40, 400).map(lambda d: date(Y, 1, 1) + timedelta(days=d))
+
+
+def raw_mix(conn, root: str, period) -> set[tuple[str, int, int]]:
+    """The service mix read straight from the services: every service dated in the period
+    to a migrant of root's subtree; distinct migrants per kind."""
+    ms, m, a = migrant_services.c, migrants.c, unit_ancestors.c
+    rows = conn.execute(
+        select(ms.service, ms.migrant_id)
+        .join(migrants, m.migrant_id == ms.migrant_id)
+        .join(unit_ancestors, a.unit_code == m.unit_code)
+        .where(a.ancestor_code == root, ms.service_date.between(period.start, period.as_of))
+    ).all()
+    frame = pd.DataFrame(rows, columns=["service", "migrant_id"])
+    per_kind = frame.groupby("service")["migrant_id"].agg(["size", "nunique"])
+    return {(kind, int(n), int(u)) for kind, n, u in per_kind.itertuples()}
+
+
+@st.composite
+def migrants_served(draw):
+    villages = ["V1", "V2", "V3"]
+    return draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(villages),
+                st.sampled_from(["in", "out"]),
+                st.lists(st.tuples(service_days, st.sampled_from(KINDS[:3])), max_size=5),
+            ),
+            max_size=10,
+        )
+    ), draw(st.dates(min_value=date(Y, 1, 1), max_value=date(Y, 12, 31)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(migrants_served())
+def test_service_mix_of_any_day_matches_the_services(case):
+    """Whole months from ``unit_service_months`` plus or minus the as-of month's part must
+    give what the services themselves give: a migrant served twice with one kind counts
+    once a year, in the month of the first."""
+    served, as_of = case
+    engine = make_engine("sqlite://")
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        c = County(conn).units(
+            ("C", "县", "county", None),
+            ("T1", "一镇", "township", "C"),
+            ("T2", "二镇", "township", "C"),
+            ("V1", "一村", "village", "T1"),
+            ("V2", "二社区", "community", "T1"),
+            ("V3", "三村", "village", "T2"),
+        )
+        for village, direction, services in served:
+            mid = c.migrant(village, date(Y - 1, 6, 1), None, direction)
+            for day, kind in services:
+                c.service(mid, day, kind)
+        c.settle()
+        last = calendar.monthrange(Y, as_of.month)[1]
+        for day in {as_of, as_of.replace(day=1), as_of.replace(day=last), as_of.replace(day=min(16, last))}:
+            period = make_period(Y, day)
+            for root in ("C", "T1", "V3"):
+                got = {tuple(r) for r in service_mix(conn, root, period).itertuples(index=False)}
+                assert got == raw_mix(conn, root, period), (root, day)
+    engine.dispose()
+
+
+def test_service_mix_in_both_halves_of_a_month_on_both_engines(engine):
+    with engine.begin() as conn:
+        busy_county(conn)
+        c = County(conn)
+        for n, day in enumerate((3, 9, 9, 17, 25, 30)):
+            mid = c.migrant("V1" if n % 2 else "V3", date(Y - 1, 1, 1))
+            c.service(mid, date(Y, 4, day), KINDS[n % 5])
+            c.service(mid, date(Y, 4, 30 - day // 2), KINDS[(n + 1) % 5])
+            c.service(mid, date(Y, 2, 1), KINDS[(n + 2) % 5])  # an earlier service of some kind
+            c.service(mid, date(Y - 1, 12, 20), KINDS[n % 5])  # last year's: April's is still a first
+        c.settle()
+        for day in (1, 8, 9, 15, 16, 24, 29, 30):
+            period = make_period(Y, date(Y, 4, day))
+            for root in ("C", "T1", "T2", "V1"):
+                got = {tuple(r) for r in service_mix(conn, root, period).itertuples(index=False)}
+                assert got == raw_mix(conn, root, period), (root, day)
