@@ -258,8 +258,8 @@ def service_mix(conn: Connection, root: str, period: Period) -> pd.DataFrame:
     }
     if sign:
         ms, earlier = migrant_services.c, migrant_services.alias("earlier").c
-        # The days' services first: left to choose, the planners walk every migrant of a
-        # county looking for its services (seconds) instead of the half month's services.
+        # The days' services first: left to choose, SQLite walks every migrant of a county
+        # looking for its services (seconds) instead of the half month's services.
         days = (
             select(ms.migrant_id, ms.service, ms.service_date)
             .where(ms.service_date.between(since, until))
