@@ -52,7 +52,7 @@ from queries.schema import (
 
 # Bump when what a derived table holds changes (its columns are in the signature already):
 # databases stamped otherwise are rebuilt when opened.
-VERSION = 4
+VERSION = 5
 
 
 def signature() -> str:
@@ -254,15 +254,37 @@ def _unit_months(conn: Connection) -> None:
         .select_from(unit_ancestors)
         .join(rows, rows.c.unit_code == a.unit_code)
         .group_by(a.ancestor_code, rows.c.key)
+        .cte("per_month")
+    )
+    # Every unit gets a row for every month with events anywhere, from its own first one
+    # on, so that one month key (the root's last month up to a cut) finds every unit's
+    # total by an equality join, where a sparse table needed a lookup per unit.
+    months = select(per_month.c.month).distinct().subquery()
+    firsts = (
+        select(per_month.c.unit_code, func.min(per_month.c.month).label("first"))
+        .group_by(per_month.c.unit_code)
+        .subquery()
+    )
+    grid = (
+        select(firsts.c.unit_code, months.c.month).join(months, months.c.month >= firsts.c.first).subquery()
+    )
+    dense = (
+        select(
+            grid.c.unit_code,
+            grid.c.month,
+            *[func.coalesce(per_month.c[name], 0).label(name) for name in EVENT_MEASURES],
+        )
+        .select_from(grid)
+        .outerjoin(
+            per_month, and_(per_month.c.unit_code == grid.c.unit_code, per_month.c.month == grid.c.month)
+        )
         .subquery()
     )
     running = select(
-        per_month.c.unit_code,
-        per_month.c.month,
+        dense.c.unit_code,
+        dense.c.month,
         *[
-            func.sum(per_month.c[name])
-            .over(partition_by=per_month.c.unit_code, order_by=per_month.c.month)
-            .label(name)
+            func.sum(dense.c[name]).over(partition_by=dense.c.unit_code, order_by=dense.c.month).label(name)
             for name in EVENT_MEASURES
         ],
     )

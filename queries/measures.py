@@ -161,10 +161,11 @@ def _event_statement(basis: str, names: tuple[str, ...], tail_sign: int) -> Sele
     scope = unit_ancestors.alias("scope")
 
     def at_month(alias, key):
+        # Every unit has a row for every month the root has one (analytics._unit_months),
+        # so the root's last month up to the key serves them all: computed once.
         last = (
             select(func.max(um.c.month))
-            .where(um.c.unit_code == scope.c.unit_code, um.c.month <= key)
-            .correlate(scope)
+            .where(um.c.unit_code == bindparam("root", type_=String), um.c.month <= key)
             .scalar_subquery()
         )
         return and_(alias.c.unit_code == scope.c.unit_code, alias.c.month == last)
