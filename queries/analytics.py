@@ -236,26 +236,32 @@ def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVE
     return union_all(*parts).subquery()
 
 
+def _up_the_tree(rows, keys: tuple[str, ...], sums: tuple[str, ...]):
+    """Per-village ``rows`` summed over every unit's subtree through the closure table:
+    unit_code (the unit whose subtree it is), the ``keys`` columns, then the ``sums``."""
+    a = unit_ancestors.c
+    by = [rows.c[key] for key in keys]
+    return (
+        select(a.ancestor_code.label("unit_code"), *by, *[func.sum(rows.c[n]).label(n) for n in sums])
+        .select_from(unit_ancestors)
+        .join(rows, rows.c.unit_code == a.unit_code)
+        .group_by(a.ancestor_code, *by)
+    )
+
+
 def _unit_months(conn: Connection) -> None:
     events = event_rows(month_key)
     # One row per village and month before the closure join multiplies rows by the depth.
     rows = (
-        select(events.c.unit_code, events.c.key, *[func.sum(events.c[n]).label(n) for n in EVENT_MEASURES])
+        select(
+            events.c.unit_code,
+            events.c.key.label("month"),
+            *[func.sum(events.c[n]).label(n) for n in EVENT_MEASURES],
+        )
         .group_by(events.c.unit_code, events.c.key)
         .subquery()
     )
-    a = unit_ancestors.c
-    per_month = (
-        select(
-            a.ancestor_code.label("unit_code"),
-            rows.c.key.label("month"),
-            *[func.sum(rows.c[name]).label(name) for name in EVENT_MEASURES],
-        )
-        .select_from(unit_ancestors)
-        .join(rows, rows.c.unit_code == a.unit_code)
-        .group_by(a.ancestor_code, rows.c.key)
-        .cte("per_month")
-    )
+    per_month = _up_the_tree(rows, ("month",), EVENT_MEASURES).cte("per_month")
     # Every unit gets a row for every month with events anywhere, from its own first one
     # on, so that one month key (the root's last month up to a cut) finds every unit's
     # total by an equality join, where a sparse table needed a lookup per unit.
@@ -317,13 +323,7 @@ def _unit_service_months(conn: Connection) -> None:
         .group_by(m.unit_code, flagged.c.month, flagged.c.service)
         .subquery()
     )
-    a, v = unit_ancestors.c, per_village.c
-    summed = (
-        select(a.ancestor_code, v.month, v.service, func.sum(v.services), func.sum(v.migrants))
-        .select_from(unit_ancestors)
-        .join(per_village, v.unit_code == a.unit_code)
-        .group_by(a.ancestor_code, v.month, v.service)
-    )
+    summed = _up_the_tree(per_village, ("month", "service"), ("services", "migrants"))
     conn.execute(
         insert(unit_service_months).from_select(
             ["unit_code", "month", "service", "services", "migrants"], summed
@@ -340,16 +340,10 @@ def _unit_years(conn: Connection) -> None:
     first, last = conn.execute(select(func.min(p.year), func.max(p.year))).one()
     years = set(range(first, last + 2)) if first is not None else set()
     years |= set(conn.execute(select(r.year).distinct()).scalars())
-    a = unit_ancestors.c
     for year in sorted(years):
         rows = union_all(_population_rows(year), _reported_rows(year)).subquery()
-        rolled = (
-            select(literal(year), a.ancestor_code, *[func.sum(rows.c[name]) for name in YEAR_MEASURES])
-            .select_from(unit_ancestors)
-            .join(rows, rows.c.unit_code == a.unit_code)
-            .group_by(a.ancestor_code)
-        )
-        conn.execute(insert(unit_years).from_select(["year", "unit_code", *YEAR_MEASURES], rolled))
+        rolled = _up_the_tree(rows, (), YEAR_MEASURES).add_columns(literal(year))
+        conn.execute(insert(unit_years).from_select(["unit_code", *YEAR_MEASURES, "year"], rolled))
 
 
 def _year_row(unit_code, **values):

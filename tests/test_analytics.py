@@ -29,6 +29,7 @@ from queries.schema import derived_state, migrant_services, migrants, unit_ances
 from queries.series import service_mix
 from tests.factory import County
 from tests.test_aggregation import Y, counties, load
+from tests.test_series import tree
 
 
 def assert_same_as_raw(engine, period, basis="registered"):
@@ -57,14 +58,7 @@ def test_any_county_any_day_matches_the_raw_events(case):
 def busy_county(conn) -> None:
     """Two townships; events on month ends, month starts and mid-month, across three years,
     including a leap day; migrants arriving, leaving and served on those days."""
-    c = County(conn).units(
-        ("C", "县", "county", None),
-        ("T1", "一镇", "township", "C"),
-        ("T2", "二镇", "township", "C"),
-        ("V1", "一村", "village", "T1"),
-        ("V2", "二社区", "community", "T1"),
-        ("V3", "三村", "village", "T2"),
-    )
+    c = tree(conn)
     villages = ["V1", "V2", "V3"]
     for year in (Y - 1, Y):
         for i, v in enumerate(villages):
@@ -169,14 +163,7 @@ def test_service_mix_of_any_day_matches_the_services(case):
     engine = make_engine("sqlite://")
     ensure_schema(engine)
     with engine.begin() as conn:
-        c = County(conn).units(
-            ("C", "县", "county", None),
-            ("T1", "一镇", "township", "C"),
-            ("T2", "二镇", "township", "C"),
-            ("V1", "一村", "village", "T1"),
-            ("V2", "二社区", "community", "T1"),
-            ("V3", "三村", "village", "T2"),
-        )
+        c = tree(conn)
         for village, direction, services in served:
             mid = c.migrant(village, date(Y - 1, 6, 1), None, direction)
             for day, kind in services:

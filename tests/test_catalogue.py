@@ -9,20 +9,9 @@ import pytest
 
 from queries.catalogue import has_records, years
 from queries.period import make_period
-from tests.factory import County
+from tests.test_series import tree
 
 Y = 2025
-
-
-def tree(conn) -> County:
-    return County(conn).units(
-        ("C", "县", "county", None),
-        ("T1", "城关镇", "township", "C"),
-        ("T2", "河西乡", "township", "C"),
-        ("V1", "东村", "village", "T1"),
-        ("V2", "西村", "village", "T1"),
-        ("V3", "南村", "village", "T2"),
-    )
 
 
 def test_years_are_those_with_events_newest_first_gaps_kept(engine):
