@@ -12,11 +12,11 @@ import math
 
 import pandas as pd
 
-from dashboard.i18n import indicator_name, status_label, t, verdict_label
+from dashboard.i18n import indicator_name, t, verdict_label
 from queries import registry
 from queries.assessment import Rule
 
-SCORE_SYMBOLS = {k: s.symbol for k, s in registry.STATUS.items()}
+SCORE_SYMBOLS = {k: s.symbol for k, s in registry.VERDICT.items()}
 
 
 def _finite(v) -> bool:
@@ -44,7 +44,7 @@ def veto_text(veto_by: str, lang: str) -> str:
 
 def codes_of(frame: pd.DataFrame) -> list[str]:
     """The indicators the assessment frame scores, in the rules' order."""
-    return [c[: -len("|status")] for c in frame.columns if c.endswith("|status")]
+    return [c[: -len("|verdict")] for c in frame.columns if c.endswith("|verdict")]
 
 
 def score_header(rule: Rule, lang: str) -> str:
@@ -57,7 +57,7 @@ def score_header(rule: Rule, lang: str) -> str:
 def ranking_table(frame: pd.DataFrame, rules: tuple[Rule, ...], lang: str) -> pd.DataFrame:
     """The ranking as shown: rank, change, unit, total, max, veto, then a score per indicator
     (NaN where the indicator is not counted for the unit; veto-only indicators show their
-    status symbol instead, since they carry no points)."""
+    verdict instead, since they carry no points)."""
     out = pd.DataFrame(
         {
             t("rank", lang): frame["rank"].astype(int).to_numpy(),
@@ -71,23 +71,20 @@ def ranking_table(frame: pd.DataFrame, rules: tuple[Rule, ...], lang: str) -> pd
     for rule in rules:
         header = score_header(rule, lang)
         if rule.points == 0:
-            out[header] = frame[f"{rule.indicator}|status"].map(lambda s: status_label(s, lang)).to_numpy()
+            out[header] = frame[f"{rule.indicator}|verdict"].map(lambda s: verdict_label(s, lang)).to_numpy()
         else:
             out[header] = frame[f"{rule.indicator}|score"].astype(float).round(2).to_numpy()
     return out
 
 
 def status_text(row: pd.Series, code: str, lang: str) -> str:
-    status = row.get(f"{code}|status")
-    text = status_label(status, lang)
-    if code == "sex_ratio_at_birth" and isinstance(row.get(f"{code}|verdict"), str):
-        verdict = row[f"{code}|verdict"]
-        if verdict != "no_data" and _finite(row.get(f"{code}|ci_low")):
-            fmt = registry.get(code).format
-            text += (
-                f"（{t('sex_ratio_interval', lang)} {fmt(row[f'{code}|ci_low'])}–{fmt(row[f'{code}|ci_high'])}，"
-                f"{verdict_label(verdict, lang)}）"
-            )
+    """The engine's verdict, with the sex ratio's interval after it."""
+    text = verdict_label(row.get(f"{code}|verdict"), lang)
+    if code == "sex_ratio_at_birth" and _finite(row.get(f"{code}|ci_low")):
+        fmt = registry.get(code).format
+        text += (
+            f"（{t('sex_ratio_interval', lang)} {fmt(row[f'{code}|ci_low'])}–{fmt(row[f'{code}|ci_high'])}）"
+        )
     return text
 
 
@@ -105,16 +102,17 @@ def unit_breakdown(row: pd.Series, rules: tuple[Rule, ...], lang: str) -> pd.Dat
         code = rule.indicator
         ind = registry.get(code)
         status = row.get(f"{code}|status")
+        verdict = row.get(f"{code}|verdict")
         share = row.get(f"{code}|share")
         score = row.get(f"{code}|score")
         points = row.get(f"{code}|points")
-        vetoed = rule.veto and status == "not_met"
+        vetoed = rule.veto and status == "not_met" and verdict != "significantly_low"
         records.append(
             {
                 t("as_indicator", lang): ind.name(lang),
                 t("value", lang): ind.format(row.get(f"{code}|value")),
                 t("target", lang): ind.format(row.get(f"{code}|target")),
-                t("status", lang): status_text(row, code, lang),
+                t("verdict", lang): status_text(row, code, lang),
                 t("as_share", lang): f"{float(share):.1%}" if _finite(share) and rule.points else "—",
                 t("as_score", lang): f"{float(score):.2f}" if _finite(score) and rule.points else "—",
                 t("as_points", lang): (
@@ -163,6 +161,6 @@ def assessment_export(frame: pd.DataFrame, rules: tuple[Rule, ...], lang: str = 
         name = indicator_name(code, lang)
         out[f"{name} {t('value', lang)}"] = frame[f"{code}|value"].astype(float).round(ind.decimals + 2)
         out[f"{name} {t('target', lang)}"] = frame[f"{code}|target"].astype(float)
-        out[f"{name} {t('status', lang)}"] = frame[f"{code}|status"].map(lambda s: status_label(s, lang))
+        out[f"{name} {t('verdict', lang)}"] = frame[f"{code}|verdict"].map(lambda s: verdict_label(s, lang))
         out[f"{name} {t('as_score', lang)}"] = frame[f"{code}|score"].astype(float).round(4)
     return out

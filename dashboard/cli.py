@@ -13,7 +13,7 @@ from datetime import date
 
 from dashboard.settings import database_url, default_url, describe, open_engine
 
-CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status"]
+CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status", "verdict"]
 
 
 class CliError(Exception):
@@ -30,7 +30,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ind = sub.add_parser("indicators", help="print every indicator for a unit and every unit below it")
     ind.add_argument("--year", type=int, required=True)
-    ind.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD within the year (default 31 Dec)")
+    ind.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="YYYY-MM-DD within the year (default: today in the running year, else 31 Dec)",
+    )
     ind.add_argument("--basis", choices=["registered", "resident"], default="registered")
     ind.add_argument("--unit", help="unit code (default: the county)")
     ind.add_argument("--db")
@@ -38,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="build the demo county into a database (and optionally CSV files)")
     demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--until", help="last day with events, YYYY-MM-DD (default today)")
+    demo.add_argument("--until", help="last day with events, YYYY-MM-DD (default: the bureau's today)")
     demo.add_argument("--villages", type=int, default=388)
     demo.add_argument("--communities", type=int, default=12)
     demo.add_argument("--townships", type=int, default=15)
@@ -49,7 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="write the year-end assessment papers (考核_<year>.xlsx and .pdf)")
     rep.add_argument("--year", type=int, required=True)
-    rep.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD within the year (default 31 Dec)")
+    rep.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="YYYY-MM-DD within the year (default: today in the running year, else 31 Dec)",
+    )
     rep.add_argument("--basis", choices=["registered", "resident"], default="registered")
     rep.add_argument("--rules", help="assessment rules file (default config/assessment.toml)")
     rep.add_argument("--db")

@@ -3,30 +3,67 @@ plain filter values, and failures turned into a message on the page."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.i18n import t
+from dashboard.i18n import TEXT, t
 from dashboard.settings import database_url, open_engine
-from queries import catalogue, views
+from queries import analytics, catalogue, data_version, views
 from queries.indicators import UnknownUnit, compute, county_code
 from queries.period import make_period
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What every cached result is keyed by: the database and its data version (read once
+    per page run), so the first page opened after an import or a target change shows it."""
+
+    url: str
+    version: str
+
 
 @st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
-    return open_engine(url)
+def _engine(url: str, _progress=None) -> Engine:
+    return open_engine(url, progress=_progress)
+
+
+def step_label(step: str, lang: str) -> str:
+    """A step of long work (``queries.analytics.Progress``) in the user's words."""
+    return t(f"step_{step}", lang) if f"step_{step}" in TEXT else ""
+
+
+def _bar(key: str, lang: str):
+    """A progress callback that shows a bar on its first call (most opens need none)."""
+    bar = None
+
+    def progress(done: int, total: int, step: str) -> None:
+        nonlocal bar
+        bar = bar or st.progress(0.0)
+        bar.progress(min(1.0, done / max(total, 1)), text=t(key, lang, step=step_label(step, lang)))
+
+    progress.clear = lambda: bar.empty() if bar is not None else None  # type: ignore[attr-defined]
+    return progress
+
+
+# One rebuild at a time in this process: another session waits for it instead of starting its own.
+_REBUILDING = threading.Lock()
 
 
 def engine(lang: str = "zh") -> Engine:
     """The engine, or a clear message and a stopped page when the database is unusable."""
     url = database_url()
     try:
-        with st.spinner(t("building_demo", lang)):
-            eng = _engine(url)
+        progress = _bar("preparing_db", lang)
+        eng = _engine(url, progress)
+        progress.clear()
         with eng.connect() as conn:
             county_code(conn)
     except UnknownUnit:
@@ -44,30 +81,51 @@ def _one_line(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def url() -> str:
-    return database_url()
+def source(lang: str = "zh") -> Source:
+    """The database and its current data version; derived tables found missing or emptied
+    are rebuilt first, with a progress bar, so no page ever reads them as zeros."""
+    eng = engine(lang)
+    with eng.connect() as conn:
+        wrong = analytics.problems(conn)
+        version = data_version.read(conn)
+    if wrong:
+        version = _rebuild(eng, wrong, lang)
+    return Source(database_url(), version)
+
+
+def _rebuild(eng: Engine, wrong: list[str], lang: str) -> str:
+    progress = _bar("rebuilding", lang)
+    progress(0, 1, "")
+    # A rebuild another session started finishes first; then there is nothing left to do.
+    with _REBUILDING, eng.begin() as conn:
+        if analytics.problems(conn):
+            log.warning("derived tables rebuilt while serving: %s", "; ".join(wrong))
+            analytics.rebuild(conn, progress)
+        version = data_version.read(conn)
+    progress.clear()
+    return version
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def units(db: str) -> pd.DataFrame:
-    with _engine(db).connect() as conn:
+def units(db: Source) -> pd.DataFrame:
+    with _engine(db.url).connect() as conn:
         return catalogue.units_frame(conn)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def years(db: str) -> list[int]:
-    with _engine(db).connect() as conn:
+def years(db: Source) -> list[int]:
+    with _engine(db.url).connect() as conn:
         return catalogue.years(conn)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def indicator_table(db: str, root: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
-    with _engine(db).connect() as conn:
+def indicator_table(db: Source, root: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
+    with _engine(db.url).connect() as conn:
         return compute(conn, root, make_period(year, as_of), basis)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def overview(db: str, root: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
+def overview(db: Source, root: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
     # Built from the cached tables, which the page's list of units behind reads too.
     last = make_period(year, as_of).previous_year()
     return views.overview(
@@ -78,8 +136,8 @@ def overview(db: str, root: str, year: int, as_of: date, basis: str) -> pd.DataF
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def has_records(db: str, root: str, year: int, as_of: date) -> bool:
-    with _engine(db).connect() as conn:
+def has_records(db: Source, root: str, year: int, as_of: date) -> bool:
+    with _engine(db.url).connect() as conn:
         return catalogue.has_records(conn, root, make_period(year, as_of))
 
 
@@ -87,45 +145,45 @@ def has_records(db: str, root: str, year: int, as_of: date) -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def check_projection(db: str, root: str, year: int, as_of: date, level: str) -> pd.DataFrame:
+def check_projection(db: Source, root: str, year: int, as_of: date, level: str) -> pd.DataFrame:
     """Year-end projection of the check task for each unit of ``level`` within ``root``."""
     from queries.projection import project_checks
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return project_checks(conn, root, make_period(year, as_of), level)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def check_curves(db: str, root: str, year: int, as_of: date) -> pd.DataFrame:
+def check_curves(db: Source, root: str, year: int, as_of: date) -> pd.DataFrame:
     """Cumulative couples checked by month: this year up to the as-of month, and last year."""
     from queries.series import check_curves as curves
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return curves(conn, root, make_period(year, as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def migrant_flows(db: str, root: str, year: int, as_of: date, level: str) -> pd.DataFrame:
+def migrant_flows(db: Source, root: str, year: int, as_of: date, level: str) -> pd.DataFrame:
     """Inflow present and served, outflow present and coverage per unit of ``level``."""
     from queries.series import migrant_flows as flows
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return flows(conn, root, make_period(year, as_of), level)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def service_mix(db: str, root: str, year: int, as_of: date) -> pd.DataFrame:
+def service_mix(db: Source, root: str, year: int, as_of: date) -> pd.DataFrame:
     """Services given in the period to migrants of root's subtree, by kind."""
     from queries.series import service_mix as mix
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return mix(conn, root, make_period(year, as_of))
 
 
 # --- map page -------------------------------------------------------------------------------
 
 
-def boundary_key(db: str) -> tuple[str, float, str | None]:
+def boundary_key(db: Source) -> tuple[str, float, str | None]:
     """(source, modification time, code column) of the boundaries for ``db``.
 
     The source is the ``boundaries`` setting (a path, relative ones from the project
@@ -154,7 +212,7 @@ def boundary_key(db: str) -> tuple[str, float, str | None]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _boundaries(db: str, source: str, stamp: float, column: str | None):
+def _boundaries(db: Source, source: str, stamp: float, column: str | None):
     from geo.boundaries import join_units, load_boundaries
     from geo.demo import demo_boundaries
 
@@ -164,7 +222,7 @@ def _boundaries(db: str, source: str, stamp: float, column: str | None):
     return load_boundaries(source, table, column)
 
 
-def boundaries(db: str, lang: str = "zh"):
+def boundaries(db: Source, lang: str = "zh"):
     """(BoundaryJoin, "") or (None, a one-line message saying why there is no map)."""
     from geo.boundaries import BoundaryError
     from geo.demo import DemoBoundaryError
@@ -180,7 +238,7 @@ def boundaries(db: str, lang: str = "zh"):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def map_geometries(db: str, source: str, stamp: float, column: str | None, level: str) -> dict[str, dict]:
+def map_geometries(db: Source, source: str, stamp: float, column: str | None, level: str) -> dict[str, dict]:
     """Unit code → simplified GeoJSON geometry of the units of ``level``, as sent to the browser."""
     from geo.maps import geometries_json
     from geo.simplify import simplify_coverage
@@ -191,12 +249,12 @@ def map_geometries(db: str, source: str, stamp: float, column: str | None, level
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def sex_ratio_pooled(
-    db: str, root: str, years: tuple[int, ...], basis: str, level: str, as_of: date
+    db: Source, root: str, years: tuple[int, ...], basis: str, level: str, as_of: date
 ) -> pd.DataFrame:
     """The sex ratio of each unit of ``level`` over ``years`` pooled (through ``as_of``)."""
     from queries.series import sex_ratio_pooled as pooled
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return pooled(conn, root, list(years), basis, level, as_of)
 
 
@@ -204,17 +262,17 @@ def sex_ratio_pooled(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def trend(db: str, unit: str, years: tuple[int, ...], basis: str, as_of: date) -> pd.DataFrame:
+def trend(db: Source, unit: str, years: tuple[int, ...], basis: str, as_of: date) -> pd.DataFrame:
     """``queries.series.trend`` for ``unit``: full years, the last one cut at ``as_of``'s day."""
     from queries import series
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return series.trend(conn, unit, list(years), basis, as_of_month_day=as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def births_by_month(db: str, unit: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
-    with _engine(db).connect() as conn:
+def births_by_month(db: Source, unit: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
+    with _engine(db.url).connect() as conn:
         return views.births_by_month(conn, unit, make_period(year, as_of), basis)
 
 
@@ -262,29 +320,29 @@ def assessment_rules(path: str, stamp: float):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def assessment(
-    db: str, root: str, year: int, as_of: date, basis: str, level: str, path: str, stamp: float
+    db: Source, root: str, year: int, as_of: date, basis: str, level: str, path: str, stamp: float
 ) -> pd.DataFrame:
     from queries.assessment import assess
 
     rules = assessment_rules(path, stamp)
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return assess(conn, root, year, level, rules, basis=basis, as_of=as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def target_template(db: str, root: str, year: int) -> bytes:
+def target_template(db: Source, root: str, year: int) -> bytes:
     from queries.targets_io import template_xlsx
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return template_xlsx(conn, root, year)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def target_fallbacks(db: str, root: str, year: int) -> dict[tuple[str, str], float | None]:
+def target_fallbacks(db: Source, root: str, year: int) -> dict[tuple[str, str], float | None]:
     """(unit, indicator) → the target that applies without the unit's own (None if none)."""
     from queries.targets_io import template_frame
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         frame = template_frame(conn, root, year)
     values = frame["留空时沿用"].astype(float)
     return {
@@ -293,19 +351,14 @@ def target_fallbacks(db: str, root: str, year: int) -> dict[tuple[str, str], flo
     }
 
 
-def own_targets(db: str, root: str, year: int) -> pd.DataFrame:
+def own_targets(db: Source, root: str, year: int) -> pd.DataFrame:
     from queries.targets_io import own_targets as own
 
-    with _engine(db).connect() as conn:
+    with _engine(db.url).connect() as conn:
         return own(conn, root, year)
 
 
-def targets_changed() -> None:
-    """After targets were saved or deleted: every cached number may depend on them."""
-    st.cache_data.clear()
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
-def scorecard(db: str, root: str, year: int, as_of: date, basis: str, parent: str) -> pd.DataFrame:
+def scorecard(db: Source, root: str, year: int, as_of: date, basis: str, parent: str) -> pd.DataFrame:
     """The scorecard of ``parent``'s children, cached per filter set like the table it pivots."""
     return views.scorecard(indicator_table(db, root, year, as_of, basis), parent)

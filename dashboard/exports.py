@@ -9,7 +9,7 @@ import io
 
 import pandas as pd
 
-from dashboard.i18n import indicator_name, status_label, t
+from dashboard.i18n import indicator_name, t, verdict_label
 from queries import registry
 from queries.targets_io import XLSX_MIME  # noqa: F401 - the pages' one name for it
 
@@ -31,7 +31,7 @@ def scorecard_export(card: pd.DataFrame, codes: list[str], lang: str = "zh") -> 
         out[f"{name} {t('value', lang)}"] = card[f"{code}|value"].astype(float).round(ind.decimals + 2)
         out[f"{name} {t('target', lang)}"] = card[f"{code}|target"].astype(float)
         out[f"{name} {t('gap', lang)}"] = card[f"{code}|gap"].astype(float).round(ind.decimals + 2)
-        out[f"{name} {t('status', lang)}"] = card[f"{code}|status"].map(lambda s: status_label(s, lang))
+        out[f"{name} {t('verdict', lang)}"] = card[f"{code}|verdict"].map(lambda s: verdict_label(s, lang))
     return out
 
 
@@ -50,8 +50,8 @@ def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
         from openpyxl.styles import Font, PatternFill
 
         fills = {
-            status_label(k, lang): PatternFill("solid", fgColor=s.background.lstrip("#"))
-            for k, s in registry.STATUS.items()
+            verdict_label(k, lang): PatternFill("solid", fgColor=s.background.lstrip("#"))
+            for k, s in registry.VERDICT.items()
             for lang in ("zh", "en")
         }
         for cell in ws[1]:

@@ -10,12 +10,13 @@ import streamlit as st
 
 from dashboard import data, url_state
 from dashboard.i18n import t
+from queries import clock
 from queries.registry import BASES
 
 
 @dataclass(frozen=True)
 class Filters:
-    db: str
+    db: data.Source  # the database and its data version: every cached result is keyed by it
     lang: str
     year: int
     as_of: date
@@ -41,30 +42,24 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def default_as_of(year: int, today: date | None = None) -> date:
-    today = today or date.today()
-    return today if today.year == year else date(year, 12, 31)
-
-
 def sidebar() -> Filters:
     st.session_state.setdefault("lang", "zh")
     url_state.follow("lang", "zh", lambda v: v if v in ("zh", "en") else None)
     lang = st.session_state["lang"]
-    data.engine(lang)  # stops the page with a message when the database is unusable
-    db = data.url()
+    db = data.source(lang)  # stops the page with a message when the database is unusable
     units = data.units(db)
     county = str(units.loc[units["parent_code"].isna(), "code"].iloc[0])
-    years = data.years(db) or [date.today().year]
+    today = clock.today()
+    years = data.years(db) or [today.year]
     names = dict(zip(units["code"], units["name"], strict=True))
     townships = units[units["level"] == "township"].sort_values("code")
 
-    today = date.today()
     default_year = today.year if today.year in years else years[0]
     url_state.follow("year", default_year, lambda v: _int(v) if _int(v) in years else None)
     url_state.follow("basis", "registered", lambda v: v if v in BASES else None)
     url_state.follow("township", "", lambda v: v if v in set(townships["code"]) else None)
     url_state.follow("village", "", lambda v: v if v in names and _is_village(units, v) else None)
-    url_state.follow("as_of", default_as_of(st.session_state["year"]), _date)
+    url_state.follow("as_of", clock.default_as_of(st.session_state["year"]), _date)
 
     with st.sidebar:
         st.segmented_control(
@@ -74,7 +69,7 @@ def sidebar() -> Filters:
         year = st.selectbox(t("year", lang), years, key="year", on_change=_year_changed)
         as_of = st.session_state.get("as_of")
         if not isinstance(as_of, date) or as_of.year != year:
-            st.session_state["as_of"] = default_as_of(year)
+            st.session_state["as_of"] = clock.default_as_of(year)
         as_of = st.date_input(
             t("as_of", lang),
             key="as_of",
@@ -139,7 +134,7 @@ def sidebar() -> Filters:
 
 
 def _year_changed() -> None:
-    st.session_state["as_of"] = default_as_of(st.session_state["year"])
+    st.session_state["as_of"] = clock.default_as_of(st.session_state["year"])
 
 
 def _parent(units: pd.DataFrame, code: str) -> str:

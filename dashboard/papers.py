@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from dashboard.i18n import t
-from queries import registry
+from queries import clock, registry
 from queries.assessment import Rules, assess, assessment_summary
 from queries.catalogue import units_frame
 from queries.indicators import compute
@@ -47,7 +47,7 @@ FONT_FILES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
 )
 HEADER_FILL = "#DCE4EE"
-VETO_FILL = registry.STATUS["not_met"].background
+VETO_FILL = registry.VERDICT["not_met"].background
 ACCENT = "#0072B2"
 DPI = 220  # charts and maps, for print
 
@@ -207,7 +207,7 @@ def _sheet(wb, p: _Papers, level: str) -> None:
     text = fmt()
     centre = fmt(align="center")
     dash = fmt(align="center", font_color="#6B6B6B")
-    fill = {k: s.background for k, s in registry.STATUS.items()}
+    fill = {k: s.background for k, s in registry.VERDICT.items()}
 
     fixed: list[tuple[str, float]] = [("排名", 6), ("单位代码", 14), ("单位名称", 12)]
     if level == "village":
@@ -271,8 +271,8 @@ def _sheet(wb, p: _Papers, level: str) -> None:
 
         for code in codes:
             c = starts[code]
-            status = row.get(f"{code}|status")
-            spec = registry.STATUS.get(status, registry.STATUS["no_data"])
+            status = row.get(f"{code}|verdict")
+            spec = registry.VERDICT.get(status, registry.VERDICT["no_data"])
             value, target = row.get(f"{code}|value"), row.get(f"{code}|target")
             if _finite(value):
                 ws.write_number(
@@ -312,12 +312,12 @@ def _sheet(wb, p: _Papers, level: str) -> None:
     ws.repeat_columns(0, frozen_cols - 1)
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
     ws.center_horizontally()
-    provisional = "（暂定）" if not p.period.is_full_year else ""
+    provisional = "（暂定）" if p.period.is_provisional else ""
     title = f"{p.title} · {SHEETS[level]}考核结果{provisional}".replace("&", "&&")
     ws.set_header(f"&C&12&B{title}")
     ws.set_footer(
         f"&L截至 {p.period.as_of.isoformat()} · {BASIS_ZH.get(p.basis, p.basis)}口径&C第 &P 页，共 &N 页"
-        "&R✔达标 ✘未达标 ○无目标 —无数据"
+        "&R" + " ".join(f"{s.symbol}{s.name_zh}" for s in registry.VERDICT.values())
     )
     ws.print_area(0, 0, max(n + 1, 1), last_col)
 
@@ -486,8 +486,8 @@ def _map_panel(ax, shapes, frame, towns=None, labels: bool = False) -> None:
         solid.plot(ax=ax, color=list(solid["colour"]), edgecolor="#9A9A9A", lw=0.35)
     if towns is not None and len(towns):
         towns.boundary.plot(ax=ax, color="#404040", lw=1.1)
-    high = drawn[drawn["marked"] & (drawn["verdict"] == "high")]
-    low = drawn[drawn["marked"] & (drawn["verdict"] == "low")]
+    high = drawn[drawn["marked"] & (drawn["verdict"] == "significantly_high")]
+    low = drawn[drawn["marked"] & (drawn["verdict"] == "significantly_low")]
     if len(high):
         high.boundary.plot(ax=ax, color="#000000", lw=2.0)
     if len(low):
@@ -631,36 +631,45 @@ def write_papers(
     return out / xlsx_name, out / pdf_name
 
 
-def make_paper(
+def make_papers(
     url: str,
-    kind: str,
     root: str,
     year: int,
     rules: Rules,
     basis: str = "registered",
     as_of: date | str | None = None,
-) -> bytes:
-    """The workbook (``kind="xlsx"``) or the report (``"pdf"``) for the database at ``url``,
-    with the map's boundaries found as the map page finds them. Needs nothing from a page
-    script, so a download button can call it when clicked (``functools.partial``)."""
+    progress=None,
+) -> tuple[bytes, bytes]:
+    """The workbook and the report for the database at ``url``, with the map's boundaries
+    found as the map page finds them. Needs nothing from a page script, so it can run as a
+    job (``dashboard.jobs``); ``progress(done, total, step)`` hears of each step."""
     from dashboard.settings import open_engine
 
-    if kind not in ("xlsx", "pdf"):
-        raise ValueError(f"kind must be 'xlsx' or 'pdf', not {kind!r}")
-    with open_engine(url, build_demo=False).connect() as conn:
-        if kind == "xlsx":
-            return assessment_workbook(conn, root, year, rules, basis, as_of)
-        boundaries, why = default_boundaries(conn)
-        return assessment_pdf(conn, root, year, rules, basis, as_of, boundaries, why)
+    def step(done: int, name: str) -> None:
+        if progress is not None:
+            progress(done, 4, name)
+
+    engine = open_engine(url, build_demo=False)
+    try:
+        with engine.connect() as conn:
+            step(0, "collect")
+            p = _collect(conn, root, year, rules, basis, as_of)
+            step(1, "workbook")
+            xlsx = _workbook(p)
+            boundaries, why = default_boundaries(conn)
+            pdf = _pdf(conn, p, boundaries, why, step)
+    finally:
+        engine.dispose()  # one per click: its connections must not outlive it
+    return xlsx, pdf
 
 
 def _e(value) -> str:
     return html.escape(str(value))
 
 
-def _status_cell(status: str | None, kinds: dict[str, registry.Status] = registry.STATUS) -> str:
-    """A status (or, with ``kinds=registry.PACE``, a pace) as its symbol and words on its colour."""
-    spec = kinds.get(status)
+def _status_cell(verdict: str | None) -> str:
+    """A verdict as its symbol and words on its colour."""
+    spec = registry.VERDICT.get(verdict)
     if spec is None:
         return "<td></td>"
     return f'<td class="st" style="background:{spec.background}">{_e(spec.label("zh"))}</td>'
@@ -675,16 +684,12 @@ def _county_section(p: _Papers, table: pd.DataFrame) -> str:
             continue
         note = ""
         if r["indicator"] == SEX_RATIO and _finite(r["ci_low"]):
-            verdict = registry.VERDICT.get(r["verdict"] or "no_data")
-            note = f"95%区间 {_interval(r['ci_low'], r['ci_high'])}，{verdict.name_zh if verdict else ''}"
+            note = f"95%区间 {_interval(r['ci_low'], r['ci_high'])}"
         elif ind.kind == "count" and _finite(r["expected"]) and not p.period.is_full_year:
-            pace = registry.PACE.get(r["pace"])
-            note = f"按时序应完成 {_fmt(r['indicator'], r['expected'])}" + (
-                f"，{pace.label('zh')}" if pace else ""
-            )
+            note = f"按时序应完成 {_fmt(r['indicator'], r['expected'])}"
         rows.append(
             f"<tr><td>{_e(ind.name_zh)}</td><td class='num'>{_e(_fmt(r['indicator'], r['value']))}</td>"
-            f"<td class='num'>{_e(_fmt(r['indicator'], r['target']))}</td>{_status_cell(r['status'])}"
+            f"<td class='num'>{_e(_fmt(r['indicator'], r['target']))}</td>{_status_cell(r['verdict'])}"
             f"<td class='note'>{_e(note)}</td></tr>"
         )
     return (
@@ -762,11 +767,11 @@ def _veto_section(p: _Papers) -> str:
                 ind = registry.get(code)
                 value, target = r.get(f"{code}|value"), r.get(f"{code}|target")
                 if code == SEX_RATIO:
-                    verdict = registry.VERDICT.get(r.get(f"{code}|verdict") or "no_data")
-                    note = f"95%区间 {_interval(r.get(f'{code}|ci_low'), r.get(f'{code}|ci_high'))}"
-                    note += f"，{verdict.name_zh}" if verdict else ""
+                    note = f"95%区间 {_interval(r.get(f'{code}|ci_low'), r.get(f'{code}|ci_high'))}，"
                 else:
-                    note = "未达到目标"
+                    note = ""
+                verdict = registry.VERDICT.get(r.get(f"{code}|verdict") or "no_data")
+                note += verdict.name_zh if verdict else ""
                 unit = (
                     f"<td class='u' rowspan='{len(codes)}'>{_e(r['name'])}</td>"
                     f"<td class='u' rowspan='{len(codes)}'>{_e(LEVEL_ZH.get(r['level'], r['level']))}</td>"
@@ -808,12 +813,12 @@ def _map_section(p: _Papers, table: pd.DataFrame, units: pd.DataFrame, boundarie
         if source == "demo":
             note += " " + t("mp_source_demo", "zh") + "。"
         parts.append(f"<p class='note'>{_e(note)}</p>")
-    sr = table[(table["indicator"] == SEX_RATIO) & table["verdict"].isin(["high", "low"])]
+    sr = table[(table["indicator"] == SEX_RATIO) & table["significance"].isin(["high", "low"])]
     sr = sr[sr["level"] != "county"].sort_values(["depth", "verdict", "unit_code"])
     if len(sr):
         rows = []
         for r in sr.to_dict("records"):
-            verdict = registry.VERDICT[r["verdict"]]
+            verdict = registry.VERDICT.get(r["verdict"], registry.VERDICT["no_data"])
             births = int((r["numerator"] or 0) + (r["denominator"] or 0))
             rows.append(
                 f"<tr><td>{_e(r['name'])}</td><td>{_e(LEVEL_ZH.get(r['level'], r['level']))}</td>"
@@ -854,14 +859,10 @@ def _checks_section(conn: Connection, p: _Papers, table: pd.DataFrame) -> str:
             rows.append(
                 f"<tr><td>{_e(r['name'])}</td><td class='num'>{_e(_fmt(CHECKS, r['value']))}</td>"
                 f"<td class='num'>{_e(_fmt(CHECKS, r['target']))}</td><td class='num'>{share}</td>"
-                + (
-                    _status_cell(r["status"])
-                    if p.period.is_full_year
-                    else _status_cell(r["pace"], registry.PACE)
-                )
+                + _status_cell(r["verdict"])
                 + "</tr>"
             )
-        head = "进度" if not p.period.is_full_year else "状态"
+        head = "判断"
         parts.append(
             "<table class='checks'><thead><tr><th>乡镇（街道）</th><th>已完成（对）</th><th>全年任务（对）</th>"
             f"<th>完成率</th><th>{head}</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
@@ -906,7 +907,7 @@ img.chart { width: 100%%; margin: 2mm 0 4mm; }
 """
 
 
-def _pdf(conn: Connection, p: _Papers, boundaries, no_map_reason: str) -> bytes:
+def _pdf(conn: Connection, p: _Papers, boundaries, no_map_reason: str, step=None) -> bytes:
     _font()
     try:
         from weasyprint import HTML
@@ -917,19 +918,21 @@ def _pdf(conn: Connection, p: _Papers, boundaries, no_map_reason: str) -> bytes:
     table = compute(conn, p.root, p.period, p.basis)
     units = units_frame(conn)
     units["code"] = units["code"].astype(str)
-    provisional = not p.period.is_full_year
+    provisional = p.period.is_provisional
     head = (
         f"<h1>{_e(p.period.year)}年度 年终考核</h1>"
         f"<p class='sub'>{_e(p.county)} · 人口和计划生育目标管理责任制考核结果</p>"
         f"<p class='meta'>统计期间 {p.period.start.isoformat()} 至 {p.period.as_of.isoformat()} · "
-        f"{BASIS_ZH.get(p.basis, p.basis)}口径 · 制表日期 {date.today().isoformat()}"
+        f"{BASIS_ZH.get(p.basis, p.basis)}口径 · 制表日期 {clock.today().isoformat()}"
         + (
-            "<br><span class='provisional'>截至日期早于年末，以下结果为暂定；年内数值未折算为全年。</span>"
+            "<br><span class='provisional'>本年度尚未结束或截至日期早于年末，以下结果为暂定；年内数值未折算为全年。</span>"
             if provisional
             else ""
         )
         + "</p>"
     )
+    if step is not None:
+        step(2, "charts")
     body = (
         head
         + _facts(p)
@@ -949,4 +952,6 @@ def _pdf(conn: Connection, p: _Papers, boundaries, no_map_reason: str) -> bytes:
         f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(p.title)}</title>"
         f"<style>{css}</style></head><body>{body}</body></html>"
     )
+    if step is not None:
+        step(3, "pdf")
     return HTML(string=document).write_pdf()

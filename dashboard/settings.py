@@ -7,42 +7,17 @@ file is filled with the demo county the first time it is opened empty.
 
 from __future__ import annotations
 
+import logging
 import os
-import tomllib
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from queries.db import (
-    DB_URL_ENV,
-    DEFAULT_DB_PATH,
-    REPO_ROOT,
-    DatabaseError,
-    ensure_schema,
-    is_empty,
-    make_engine,
-)
+from queries.config import setting
+from queries.db import DB_URL_ENV, DEFAULT_DB_PATH, ensure_schema, is_empty, make_engine
 
-SECRETS_PATH = REPO_ROOT / ".streamlit" / "secrets.toml"
-
-
-def _secrets() -> dict:
-    try:
-        with open(SECRETS_PATH, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DatabaseError(f"cannot read {SECRETS_PATH}: {exc}") from exc
-
-
-def setting(name: str, default: str | None = None) -> str | None:
-    """A setting from POPDASH_<NAME> in the environment, else ``name`` in secrets.toml."""
-    env = os.environ.get(f"POPDASH_{name.upper()}")
-    if env:
-        return env
-    value = _secrets().get(name)
-    return str(value) if value not in (None, "") else default
+__all__ = ["database_url", "default_url", "describe", "open_engine", "setting"]
+log = logging.getLogger(__name__)
 
 
 def database_url() -> str:
@@ -53,21 +28,24 @@ def default_url() -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
-def open_engine(url: str | None = None, build_demo: bool | None = None) -> Engine:
-    """An engine with the schema in place.
+def open_engine(url: str | None = None, build_demo: bool | None = None, progress=None) -> Engine:
+    """An engine with the schema in place and its derived tables readable.
 
     The embedded default database is filled with the demo county when empty, so a new
     user sees real pages at once; any other database is never written to unasked.
+    ``progress`` (``queries.analytics.Progress``) hears of a demo build or a rebuild.
     """
     url = url or database_url()
     engine = make_engine(url)
-    ensure_schema(engine)
+    ensure_schema(engine, progress)
     if build_demo is None:
         build_demo = url == default_url()
     if build_demo and is_empty(engine):
         from queries.demo import create_demo
 
-        create_demo(engine)
+        log.info("building the demo county into %s (first run)", describe(url))
+        create_demo(engine, progress)
+    log.info("database %s open", describe(url))
     return engine
 
 

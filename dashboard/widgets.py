@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import indicator_name, pace_label, status_label, t, verdict_label
+from dashboard.i18n import indicator_name, pace_label, t, verdict_label
 from queries import registry
 
 
@@ -21,10 +21,11 @@ def fmt_change(code: str, value) -> str:
     return ("+" if value > 0 else "") + fmt(code, value)
 
 
-def badge(status: str | None, lang: str, table: dict | None = None) -> str:
-    """A coloured label with a symbol, readable without colour."""
-    table = table or registry.STATUS
-    s = table.get(status)
+def badge(verdict: str | None, lang: str, table: dict | None = None) -> str:
+    """A coloured label with a symbol, readable without colour: a verdict (``queries.verdict``),
+    or a code of ``table``."""
+    table = table or registry.VERDICT
+    s = table.get(verdict)
     if s is None:
         return ""
     return (
@@ -43,31 +44,31 @@ def indicator_card(row: pd.Series, lang: str) -> None:
             unsafe_allow_html=True,
         )
         st.markdown(
-            f"{t('target', lang)}: {fmt(ind.code, row['target'])} &nbsp; {badge(row['status'], lang)}",
+            f"{t('target', lang)}: {fmt(ind.code, row['target'])} &nbsp; {badge(row['verdict'], lang)}",
             unsafe_allow_html=True,
         )
         extra = f"{t('change_last_year', lang)}: {fmt_change(ind.code, row.get('change'))}"
         if isinstance(row.get("pace"), str):
             extra += (
                 f"<br>{t('done', lang)} {fmt(ind.code, row['value'])} / {t('expected_by_now', lang)} "
-                f"{fmt(ind.code, row['expected'])} {badge(row['pace'], lang, registry.PACE)}"
+                f"{fmt(ind.code, row['expected'])}"
             )
-        if isinstance(row.get("verdict"), str) and row["verdict"] != "no_data":
+        if isinstance(row.get("significance"), str) and row["significance"] != "no_data":
             extra += (
                 f"<br>{t('sex_ratio_interval', lang)} {fmt(ind.code, row['ci_low'])}–"
-                f"{fmt(ind.code, row['ci_high'])} {badge(row['verdict'], lang, registry.VERDICT)}"
+                f"{fmt(ind.code, row['ci_high'])}"
             )
         st.markdown(f"<span style='font-size:0.85em;color:#444'>{extra}</span>", unsafe_allow_html=True)
 
 
-def _cell_css(status: str | None) -> str:
-    s = registry.STATUS.get(status)
+def _cell_css(verdict: str | None) -> str:
+    s = registry.VERDICT.get(verdict)
     return "" if s is None else f"background-color:{s.background};color:{s.colour}"
 
 
 def scorecard_styler(card: pd.DataFrame, codes: list[str], lang: str):
     """All-indicators view: one numeric column per indicator (so sorting is numeric),
-    shown with the status symbol and coloured by status."""
+    shown with the verdict's symbol and coloured by it."""
     value_cols = {f"{c}|value": indicator_name(c, lang) for c in codes}
     shown = card[["rank", "name", "met", "failing", "behind", *value_cols]].rename(
         columns={
@@ -83,11 +84,11 @@ def scorecard_styler(card: pd.DataFrame, codes: list[str], lang: str):
     css = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for code in codes:
         col = indicator_name(code, lang)
-        status = card[f"{code}|status"]
-        css[col] = status.map(_cell_css)
+        verdict = card[f"{code}|verdict"]
+        css[col] = verdict.map(_cell_css)
         ind = registry.get(code)
-        for key, spec in registry.STATUS.items():
-            rows = status.index[status == key]
+        for key, spec in registry.VERDICT.items():
+            rows = verdict.index[verdict == key]
             if len(rows):
                 styler = styler.format(
                     lambda v, ind=ind, sym=spec.symbol: f"{sym} {ind.format(v)}",
@@ -98,7 +99,7 @@ def scorecard_styler(card: pd.DataFrame, codes: list[str], lang: str):
 
 
 def focus_frame(card: pd.DataFrame, code: str, lang: str) -> pd.DataFrame:
-    """One-indicator view: value, target, gap and status as their own sortable columns."""
+    """One-indicator view: value, target, gap and verdict as their own sortable columns."""
     ind = registry.get(code)
     return pd.DataFrame(
         {
@@ -107,18 +108,13 @@ def focus_frame(card: pd.DataFrame, code: str, lang: str) -> pd.DataFrame:
             t("value", lang): card[f"{code}|value"].astype(float).round(ind.decimals),
             t("target", lang): card[f"{code}|target"].astype(float),
             t("gap", lang): card[f"{code}|gap"].astype(float).round(ind.decimals),
-            t("status", lang): card[f"{code}|status"].map(lambda s: status_label(s, lang)),
+            t("verdict", lang): card[f"{code}|verdict"].map(lambda s: verdict_label(s, lang)),
         }
     )
 
 
 def legend(lang: str) -> None:
-    st.markdown(
-        " ".join(badge(k, lang) for k in registry.STATUS)
-        + f" &nbsp; <span style='color:#666;font-size:0.85em'>{pace_label('behind', lang)} · "
-        f"{verdict_label('chance', lang)}</span>",
-        unsafe_allow_html=True,
-    )
+    st.markdown(" ".join(badge(k, lang) for k in registry.VERDICT), unsafe_allow_html=True)
 
 
 # --------------------------------------------------------------------------- unit detail
@@ -188,7 +184,7 @@ def detail_styler(detail: pd.DataFrame, lang: str):
             t("detail_unit_of_measure", lang): detail["indicator"].map(
                 lambda c: registry.get(c).unit_label(lang)
             ),
-            t("status", lang): detail["status"].map(lambda s: status_label(s, lang)),
+            t("verdict", lang): detail["verdict"].map(lambda s: verdict_label(s, lang)),
             t("pace", lang): detail["pace"].map(lambda p: pace_label(p, lang)),
             t("detail_parent_value", lang): [
                 fmt(c, v) for c, v in zip(detail["indicator"], detail["parent_value"], strict=True)
@@ -202,18 +198,17 @@ def detail_styler(detail: pd.DataFrame, lang: str):
         }
     )
     css = pd.DataFrame("", index=shown.index, columns=shown.columns)
-    css[t("status", lang)] = detail["status"].map(_cell_css).to_numpy()
+    css[t("verdict", lang)] = detail["verdict"].map(_cell_css).to_numpy()
     css[t("pace", lang)] = detail["pace"].map(_pace_css).to_numpy()
     return shown.style.apply(lambda _: css, axis=None)
 
 
-def _status_scale(lang: str):
+def _verdict_scale(lang: str, codes=None):
+    """The verdicts' colours, for the verdicts ``codes`` (default all) a chart shows."""
     import altair as alt
 
-    return alt.Scale(
-        domain=[s.label(lang) for s in registry.STATUS.values()],
-        range=[s.colour for s in registry.STATUS.values()],
-    )
+    shown = [registry.VERDICT[c] for c in (codes or registry.VERDICT) if c in registry.VERDICT]
+    return alt.Scale(domain=[s.label(lang) for s in shown], range=[s.colour for s in shown])
 
 
 def detail_columns(lang: str) -> dict:
@@ -221,13 +216,13 @@ def detail_columns(lang: str) -> dict:
     return {
         t("detail_indicator", lang): st.column_config.Column(width=190),
         t("detail_unit_of_measure", lang): st.column_config.Column(width=130 if lang == "en" else 80),
-        t("status", lang): st.column_config.Column(width=100),
+        t("verdict", lang): st.column_config.Column(width=120),
         t("pace", lang): st.column_config.Column(width=115),
     }
 
 
 def trend_chart(trend: pd.DataFrame, code: str, lang: str):
-    """One indicator over the years: the value as a line with points coloured by status,
+    """One indicator over the years: the value as a line with points coloured by verdict,
     the target as hollow diamonds."""
     import altair as alt
 
@@ -239,7 +234,7 @@ def trend_chart(trend: pd.DataFrame, code: str, lang: str):
             "target": rows["target"].astype(float),
             "value_text": [fmt(code, v) for v in rows["value"]],
             "target_text": [fmt(code, v) for v in rows["target"]],
-            "status": rows["status"].map(lambda s: status_label(s, lang)),
+            "verdict": rows["verdict"].map(lambda s: verdict_label(s, lang)),
         }
     )
     y_title = axis_title(code, lang)
@@ -247,7 +242,7 @@ def trend_chart(trend: pd.DataFrame, code: str, lang: str):
         alt.Tooltip("year:N", title=t("year", lang)),
         alt.Tooltip("value_text:N", title=t("value", lang)),
         alt.Tooltip("target_text:N", title=t("target", lang)),
-        alt.Tooltip("status:N", title=t("status", lang)),
+        alt.Tooltip("verdict:N", title=t("verdict", lang)),
     ]
     x = alt.X("year:O", title=t("year", lang), axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data)
@@ -257,7 +252,11 @@ def trend_chart(trend: pd.DataFrame, code: str, lang: str):
     points = base.mark_point(filled=True, size=90).encode(
         x=x,
         y="value:Q",
-        color=alt.Color("status:N", scale=_status_scale(lang), title=t("status", lang)),
+        color=alt.Color(
+            "verdict:N",
+            scale=_verdict_scale(lang, list(dict.fromkeys(rows["verdict"]))),
+            title=t("verdict", lang),
+        ),
         tooltip=tooltip,
     )
     target = base.mark_point(shape="diamond", filled=False, size=110, color="#444", strokeWidth=2).encode(
@@ -345,10 +344,7 @@ def sex_ratio_chart(rows: pd.DataFrame, lang: str):
             "verdict:N",
             title=t("verdict", lang),
             legend=alt.Legend(orient="bottom", direction="horizontal", columns=2),
-            scale=alt.Scale(
-                domain=[s.label(lang) for s in registry.VERDICT.values()],
-                range=[s.colour for s in registry.VERDICT.values()],
-            ),
+            scale=_verdict_scale(lang, list(dict.fromkeys(rows["verdict"]))),
         ),
         tooltip=tooltip,
     )
@@ -362,7 +358,7 @@ def verdict_text(row: pd.Series, lang: str) -> str:
     boys = "—" if row["boys"] != row["boys"] else f"{int(row['boys'])}"
     girls = "—" if row["girls"] != row["girls"] else f"{int(row['girls'])}"
     return (
-        f"{badge(row['verdict'], lang, registry.VERDICT)} &nbsp; **{fmt(code, row['value'])}** · "
+        f"{badge(row['verdict'], lang)} &nbsp; **{fmt(code, row['value'])}** · "
         f"{t('sex_ratio_interval', lang)} {fmt(code, row['ci_low'])}–{fmt(code, row['ci_high'])} · "
         f"{t('detail_sex_counts', lang, boys=boys, girls=girls)}"
     )

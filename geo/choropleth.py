@@ -20,6 +20,7 @@ import pandas as pd
 
 from queries import registry
 from queries.stats import NORMAL_CENTRE, NORMAL_HIGH, NORMAL_LOW, Z95, Z998, funnel_limits
+from queries.verdict import FAILING
 
 SEX_RATIO = "sex_ratio_at_birth"
 DATA_LEVELS = ("village", "community")
@@ -41,6 +42,7 @@ FRAME_COLUMNS = [
     "value",
     "target",
     "status",
+    "significance",
     "verdict",
     "ci_low",
     "ci_high",
@@ -80,8 +82,10 @@ class MapFrame:
         """The marked units: significantly high first (highest lower bound first), then low."""
         marked = self.units[self.units["marked"]].copy()
         if self.is_sex_ratio:
-            marked["_order"] = marked["verdict"].map({"high": 0, "low": 1})
-            marked["_key"] = np.where(marked["verdict"] == "high", -marked["ci_low"], marked["ci_high"])
+            marked["_order"] = marked["verdict"].map({"significantly_high": 0, "significantly_low": 1})
+            marked["_key"] = np.where(
+                marked["verdict"] == "significantly_high", -marked["ci_low"], marked["ci_high"]
+            )
             marked = marked.sort_values(["_order", "_key", "code"]).drop(columns=["_order", "_key"])
         return marked.reset_index(drop=True)
 
@@ -101,15 +105,6 @@ def _level_rows(table: pd.DataFrame, level: str, root: str | None) -> pd.DataFra
     if root is not None and level in DATA_LEVELS and (rows["parent_code"] == root).any():
         rows = rows[rows["parent_code"] == root]
     return rows
-
-
-def _status(code: str, value: np.ndarray, target: np.ndarray) -> np.ndarray:
-    ind = registry.get(code)
-    has_v, has_t = ~np.isnan(value), ~np.isnan(target)
-    met = np.zeros(len(value), dtype=bool)
-    both = has_v & has_t
-    met[both] = value[both] <= target[both] if ind.better == "lower" else value[both] >= target[both]
-    return np.select([~has_v, ~has_t, met], ["no_data", "no_target", "met"], "not_met")
 
 
 def _fmt(code: str, values) -> list[str]:
@@ -155,6 +150,7 @@ def map_frame(
             "value": rows["value"].to_numpy(float),
             "target": rows["target"].to_numpy(float),
             "status": rows["status"].to_numpy(object),
+            "significance": rows["significance"].to_numpy(object),
             "verdict": rows["verdict"].to_numpy(object),
             "ci_low": rows["ci_low"].to_numpy(float),
             "ci_high": rows["ci_high"].to_numpy(float),
@@ -167,8 +163,8 @@ def map_frame(
         p = p.reindex(units["code"])
         for col in ("value", "target", "ci_low", "ci_high", "births"):
             units[col] = p[col].to_numpy(float)
-        units["verdict"] = p["verdict"].to_numpy(object)
-        units["status"] = _status(indicator, units["value"].to_numpy(float), units["target"].to_numpy(float))
+        for col in ("status", "significance", "verdict"):
+            units[col] = p[col].to_numpy(object)
     if not is_sr:
         units["births"] = np.nan
 
@@ -188,21 +184,17 @@ def map_frame(
     units["colour"] = [NO_DATA_COLOUR if b < 0 else colours[b] for b in units["bin"]]
     if is_sr:
         verdict = units["verdict"].fillna("no_data").to_numpy(object)
-        units["marked"] = np.isin(verdict, ["high", "low"])
+        units["marked"] = np.isin(verdict, ["significantly_high", "significantly_low"])
         units["faded"] = ~units["marked"].to_numpy(bool)
     else:
-        units["marked"] = (units["status"] == "not_met").to_numpy(bool)
+        units["marked"] = units["verdict"].isin(FAILING).to_numpy(bool)
         units["faded"] = no_data
 
     suffix = ind.unit if ind.unit in ("‰", "%") else ""
     units["value_text"] = [f"{v}{suffix}" if v != "—" else v for v in _fmt(indicator, units["value"])]
     units["target_text"] = _fmt(indicator, units["target"])
-    status = [registry.STATUS[s].label(lang) if s in registry.STATUS else "" for s in units["status"]]
+    status = [registry.VERDICT[v].label(lang) if v in registry.VERDICT else "" for v in units["verdict"]]
     if is_sr:
-        verdicts = [
-            registry.VERDICT[v].label(lang) if v in registry.VERDICT else "" for v in units["verdict"]
-        ]
-        status = [f"{s} · {v}" if v else s for s, v in zip(status, verdicts, strict=True)]
         units["interval_text"] = [
             "—" if not np.isfinite(lo) else f"{_fmt(indicator, [lo])[0]}–{_fmt(indicator, [hi])[0]}"
             for lo, hi in zip(units["ci_low"], units["ci_high"], strict=True)

@@ -103,7 +103,7 @@ def styles(frame: MapFrame) -> tuple[list[dict], dict[str, int]]:
     for code, colour, faded, marked, verdict in zip(
         *(units[c].tolist() for c in ("code", "colour", "faded", "marked", "verdict")), strict=True
     ):
-        key = (colour, bool(faded), bool(marked), verdict == "low")
+        key = (colour, bool(faded), bool(marked), verdict == "significantly_low")
         if key not in table:
             table[key] = len(distinct)
             distinct.append(
@@ -126,7 +126,7 @@ def unit_style(row) -> dict:
         style.update(fillOpacity=0.3, color="#9a9a9a", weight=0.5)
     if row["marked"]:
         style.update(color="#000000", weight=2.6, opacity=1.0, fillOpacity=0.9)
-        if row["verdict"] == "low":
+        if row["verdict"] == "significantly_low":
             style["dashArray"] = "5 3"
     return style
 

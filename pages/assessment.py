@@ -2,13 +2,10 @@
 contract under the rules in config/assessment.toml — points per indicator, total, rank, the
 veto (一票否决) and what caused it, the change of rank since last year; a unit's breakdown."""
 
-from datetime import date
-from functools import partial
-
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, papers, url_state
+from dashboard import data, jobs, papers, url_state
 from dashboard.assessment_view import (
     assessment_export,
     ranking_table,
@@ -23,6 +20,7 @@ from dashboard.i18n import indicator_name, level_name, t
 from dashboard.widgets import grid_height, page_path, table_downloads, view_params
 from queries import registry
 from queries.assessment import LEVELS, RulesError, assessment_summary
+from queries.period import make_period
 
 f = current()
 lang = f.lang
@@ -53,14 +51,14 @@ st.caption(
     f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)} · "
     + t("as_rules_from", lang, path=data.rules_label(path), points=f"{rules.max_points(level):g}")
 )
-if f.as_of < date(f.year, 12, 31):
+if make_period(f.year, f.as_of).is_provisional:
     st.warning(t("as_provisional", lang, as_of=f.as_of.isoformat(), year=f.year))
 
 frame = data.assessment(f.db, root, f.year, f.as_of, f.basis, level, *data.rules_key())
 if frame.empty:
     st.info(t("as_no_units", lang))
     st.stop()
-judged = [c for c in frame.columns if c.endswith("|status")]
+judged = [c for c in frame.columns if c.endswith("|status")]  # the plain status: is anything judged
 if not frame[judged].isin(["met", "not_met"]).to_numpy().any():
     st.info(t("empty_year", lang, year=f.year, as_of=f.as_of.isoformat()))
     st.stop()
@@ -77,14 +75,14 @@ shown = ranking_table(frame, level_rules, lang)
 css = pd.DataFrame("", index=shown.index, columns=shown.columns)
 veto_col = t("as_veto", lang)
 css.loc[frame["vetoed"].to_numpy(), veto_col] = (
-    f"background-color:{registry.STATUS['not_met'].background};color:{registry.STATUS['not_met'].colour}"
+    f"background-color:{registry.VERDICT['not_met'].background};color:{registry.VERDICT['not_met'].colour}"
 )
 styler = shown.style
 for rule in level_rules:
     col = score_header(rule, lang)
-    status = frame[f"{rule.indicator}|status"]
-    for key, spec in registry.STATUS.items():
-        rows = status.index[status == key]
+    verdict = frame[f"{rule.indicator}|verdict"]
+    for key, spec in registry.VERDICT.items():
+        rows = verdict.index[verdict == key]
         if not len(rows):
             continue
         css.loc[rows, col] = f"background-color:{spec.background};color:{spec.colour}"
@@ -171,21 +169,34 @@ with st.expander(t("as_rules_title", lang, level=level_name(level, lang))):
 export = assessment_export(frame, level_rules, lang)
 stem = f"assessment_{level}_{root}_{f.year}_{f.as_of.isoformat()}"
 xlsx_name, pdf_name = papers.file_names(f.year)
-d1, d2, d3, d4 = st.columns(4)
+d1, d2, d3 = st.columns(3)
 # Every file is made when its button is clicked, not on each rerun: the papers take seconds.
 table_downloads(export, stem, t("page_assessment", lang), lang, d1, d2)
-d3.download_button(
-    t("as_papers_xlsx", lang),
-    partial(papers.make_paper, f.db, "xlsx", f.county, f.year, rules, f.basis, f.as_of),
-    xlsx_name,
-    XLSX_MIME,
-    on_click="ignore",
-)
-d4.download_button(
-    t("as_papers_pdf", lang),
-    partial(papers.make_paper, f.db, "pdf", f.county, f.year, rules, f.basis, f.as_of),
-    pdf_name,
-    "application/pdf",
-    on_click="ignore",
-)
+# The papers take half a minute: a job with a progress bar, kept per view and data version.
+papers_key = f"as_papers|{f.db.version}|{f.year}|{f.as_of}|{f.basis}|{data.rules_key()}"
+job = jobs.pending(papers_key)
+if job is None and d3.button(t("as_papers_make", lang), key="as_papers_make"):
+    job = jobs.start(
+        papers_key,
+        "papers",
+        lambda job: papers.make_papers(
+            f.db.url,
+            f.county,
+            f.year,
+            rules,
+            f.basis,
+            f.as_of,
+            lambda done, total, step: job.report(done / total, step),
+        ),
+    )
+if job is not None:
+    jobs.follow(job, lambda step: t("papers_making", lang, step=data.step_label(step, lang)))
+    if job.error is not None:
+        raise job.error
+    st.session_state[papers_key] = job  # kept: the downloads stay until the data change
+    xlsx, pdf = job.result
+    st.markdown(t("papers_ready", lang))
+    p1, p2 = st.columns(2)
+    p1.download_button(t("as_papers_xlsx", lang), xlsx, xlsx_name, XLSX_MIME, on_click="ignore")
+    p2.download_button(t("as_papers_pdf", lang), pdf, pdf_name, "application/pdf", on_click="ignore")
 st.caption(t("as_papers_note", lang))

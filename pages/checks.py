@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.filters import current
-from dashboard.i18n import level_name, pace_label, status_label, t
+from dashboard.i18n import level_name, pace_label, t, verdict_label
 from dashboard.widgets import badge, fmt, page_header, page_path, view_params
 from queries import registry, views
 from queries.series import MONTHS
@@ -54,8 +54,7 @@ c5.metric(
     help=t("ck_units_miss_help", lang, parent=names[parent]),
 )
 st.markdown(
-    f"{badge(head['status'], lang)} {badge(head['pace'], lang, registry.PACE)} &nbsp; "
-    f"{t('ck_chance_head', lang, pct=fmt(PERCENT, head['chance']))}",
+    f"{badge(head['verdict'], lang)} &nbsp; {t('ck_chance_head', lang, pct=fmt(PERCENT, head['chance']))}",
     unsafe_allow_html=True,
 )
 
@@ -150,7 +149,7 @@ else:
             cols["coverage"]: children["coverage"],
             cols["expected"]: children["expected_now"],
             cols["pace"]: children["pace"].map(
-                lambda p: pace_label(p, lang) or status_label("no_target", lang)
+                lambda p: pace_label(p, lang) or verdict_label("no_target", lang)
             ),
             cols["projected"]: children["projected_rhythm"],
             cols["chance"]: children["chance"],
@@ -173,7 +172,7 @@ else:
         }
     )
     pace_css = {k: f"color:{s.colour}" for k, s in registry.PACE.items()}
-    miss_css = f"color:{registry.STATUS['not_met'].colour};font-weight:600"
+    miss_css = f"color:{registry.VERDICT['not_met'].colour};font-weight:600"
     styler = styler.apply(
         lambda _: [pace_css.get(p, "") for p in children["pace"]], subset=[cols["pace"]], axis=0
     ).apply(lambda _: [miss_css if m else "" for m in children["will_miss"]], subset=[cols["miss"]], axis=0)

@@ -136,9 +136,7 @@ def unit_table(rows: pd.DataFrame, key: str) -> None:
             **({t("sex_ratio_interval", lang): rows["interval_text"]} if is_sr else {}),
             **({t("births", lang): rows["births_text"]} if is_sr else {}),
             t("target", lang): rows["target_text"],
-            t("verdict" if is_sr else "status", lang): (
-                rows["verdict"].map(lambda v: verdict_label(v, lang)) if is_sr else rows["status_text"]
-            ),
+            t("verdict", lang): rows["status_text"],
             t("code", lang): rows["code"],
         }
     )
@@ -157,7 +155,7 @@ with right:
             unit_table(marked, f"map-significant-{level}-{pooled}")
         funnel = funnel_frame(frame)
         st.subheader(t("mp_funnel_title", lang))
-        verdicts = [v for v in registry.VERDICT if v != "no_data"]
+        verdicts = [v for v in registry.VERDICT if v in set(funnel.points["verdict"])]
         points = funnel.points.assign(
             verdict=funnel.points["verdict"].map(lambda v: verdict_label(v, lang)),
             shape=funnel.points["clamped"].map(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.filters import current
-from dashboard.i18n import service_name, status_label, t
+from dashboard.i18n import service_name, t, verdict_label
 from dashboard.widgets import badge, fmt, page_header, page_path, view_params
 from queries import registry, views
 
@@ -39,7 +39,7 @@ c3.metric(t("mg_not_served", lang), fmt(COUNT, mine["not_served"]))
 c4.metric(registry.get(CODE).name(lang), f"{fmt(CODE, mine['coverage'])}%")
 c5.metric(t("mg_outflow", lang), fmt(COUNT, mine["outflow_present"]))
 st.markdown(
-    f"{t('target', lang)}: {fmt(CODE, mine['target'])}% &nbsp; {badge(mine['status'], lang)}",
+    f"{t('target', lang)}: {fmt(CODE, mine['target'])}% &nbsp; {badge(mine['verdict'], lang)}",
     unsafe_allow_html=True,
 )
 
@@ -57,12 +57,12 @@ st.subheader(t("mg_coverage_title", lang))
 if progress.empty:
     st.info(t("ck_no_children", lang))
 else:
-    status_title = t("status", lang)
+    status_title = t("verdict", lang)
     chart = progress.assign(
-        status_label=progress["status"].map(lambda s: status_label(s, lang)),
+        verdict_label=progress["verdict"].map(lambda s: verdict_label(s, lang)),
         text=[
-            f"{registry.STATUS[s].symbol} {fmt(CODE, v)}"
-            for s, v in zip(progress["status"], progress["coverage"], strict=True)
+            f"{registry.VERDICT[s].symbol} {fmt(CODE, v)}"
+            for s, v in zip(progress["verdict"], progress["coverage"], strict=True)
         ],
         coverage_text=progress["coverage"].map(lambda v: fmt(CODE, v)),
         target_text=progress["target"].map(lambda v: fmt(CODE, v)),
@@ -73,7 +73,7 @@ else:
         alt.Tooltip("name:N", title=t("unit", lang)),
         alt.Tooltip("coverage_text:N", title=t("mg_coverage", lang)),
         alt.Tooltip("target_text:N", title=t("target", lang)),
-        alt.Tooltip("status_label:N", title=status_title),
+        alt.Tooltip("verdict_label:N", title=status_title),
     ]
     bars = (
         alt.Chart(chart)
@@ -82,11 +82,11 @@ else:
             x=alt.X("coverage:Q", title=t("mg_coverage", lang), scale=alt.Scale(domain=[0, 100])),
             y=y,
             color=alt.Color(
-                "status_label:N",
+                "verdict_label:N",
                 title=status_title,
                 scale=alt.Scale(
-                    domain=[s.label(lang) for s in registry.STATUS.values()],
-                    range=[s.colour for s in registry.STATUS.values()],
+                    domain=[s.label(lang) for s in registry.VERDICT.values()],
+                    range=[s.colour for s in registry.VERDICT.values()],
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),
@@ -115,22 +115,22 @@ else:
         "outflow_present": t("mg_outflow", lang),
         "coverage": t("mg_coverage", lang),
         "target": t("target", lang),
-        "status": t("status", lang),
+        "verdict": t("verdict", lang),
     }
-    status_css = {k: f"background-color:{s.background};color:{s.colour}" for k, s in registry.STATUS.items()}
+    status_css = {k: f"background-color:{s.background};color:{s.colour}" for k, s in registry.VERDICT.items()}
 
     def frame(rows: pd.DataFrame, columns: list[str]):
         """The rows' ``columns`` under their labels, counts and rates as the registry writes
         them (sorting stays numeric), the status with its symbol and colour."""
-        shown = rows[columns].assign(status=rows["status"].map(lambda s: status_label(s, lang)))
+        shown = rows[columns].assign(verdict=rows["verdict"].map(lambda s: verdict_label(s, lang)))
         shown = shown.rename(columns=labels)
         formats = {
             labels[c]: (lambda v: fmt(CODE, v)) if c in ("coverage", "target") else (lambda v: fmt(COUNT, v))
             for c in columns
-            if c not in ("name", "status")
+            if c not in ("name", "verdict")
         }
         return shown.style.format(formats).apply(
-            lambda _: [status_css.get(s, "") for s in rows["status"]], subset=[labels["status"]], axis=0
+            lambda _: [status_css.get(s, "") for s in rows["verdict"]], subset=[labels["verdict"]], axis=0
         )
 
     st.dataframe(
@@ -142,7 +142,7 @@ else:
     st.caption(t("mg_priority_note", lang))
     priority = views.migrant_priority(progress)
     event = st.dataframe(
-        frame(priority, ["name", "not_served", "inflow_present", "coverage", "target", "status"]),
+        frame(priority, ["name", "not_served", "inflow_present", "coverage", "target", "verdict"]),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",

@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, jobs
 from dashboard.filters import current
 from dashboard.i18n import indicator_name, level_name, t
 from queries.targets_io import XLSX_MIME, delete_targets, preview_changes, read_template, save_targets
@@ -65,6 +65,20 @@ def _changes_frame(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# A save runs as a job: it finishes even when the user leaves the page, and says how it
+# ended when the page is opened again.
+SAVE_JOB = "tg_save_job"
+saving = jobs.pending(SAVE_JOB)
+if saving is not None:
+    jobs.follow(saving, lambda step: t("tg_saving", lang))
+    if isinstance(saving.error, ImportFailed):
+        st.error(t("tg_refused", lang, n=len(saving.error.errors)))
+        st.dataframe(_errors_frame(saving.error), hide_index=True)
+    elif saving.error is not None:
+        raise saving.error
+    else:
+        st.success(t("tg_saved", lang, n=saving.result.total))
+
 # --- 1. download ------------------------------------------------------------------------------
 st.subheader(t("tg_step_download", lang))
 st.markdown(t("tg_download_help", lang))
@@ -107,16 +121,10 @@ if upload is not None:
             st.warning(t("tg_kept_note", lang, n=len(kept)))
             st.dataframe(_changes_frame(kept), hide_index=True, key="tg_kept")
         if len(changes) and st.button(t("tg_save", lang, n=len(changes)), type="primary", key="tg_save"):
-            try:
-                report = save_targets(data.engine(lang), frame)
-            except ImportFailed as exc:
-                st.error(t("tg_refused", lang, n=len(exc.errors)))
-                st.dataframe(_errors_frame(exc), hide_index=True)
-            else:
-                data.targets_changed()
-                st.session_state["tg_flash"] = t("tg_saved", lang, n=report.total)
-                st.session_state["tg_generation"] = generation + 1  # a fresh, empty uploader
-                st.rerun()
+            eng = data.engine(lang)
+            jobs.start(SAVE_JOB, "save targets", lambda job: save_targets(eng, frame))
+            st.session_state["tg_generation"] = generation + 1  # a fresh, empty uploader
+            st.rerun()
 
 # --- 3. delete own targets ---------------------------------------------------------------------
 with st.expander(t("tg_delete_title", lang)):
@@ -153,7 +161,6 @@ with st.expander(t("tg_delete_title", lang)):
             sure = st.checkbox(t("tg_delete_confirm", lang, n=len(picks)), key="tg_delete_sure")
             if st.button(t("tg_delete", lang, n=len(picks)), disabled=not sure, key="tg_delete_go"):
                 gone = delete_targets(data.engine(lang), year, [tuple(k.split("|", 1)) for k in picks])
-                data.targets_changed()
                 for key in ("tg_delete_pick", "tg_delete_sure"):
                     st.session_state.pop(key, None)
                 st.session_state["tg_flash"] = t("tg_deleted", lang, n=gone)

@@ -9,6 +9,9 @@ subtree, so a parent's figures are by construction the sums of its children's.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from collections.abc import Callable
 
 from sqlalchemy import (
     Connection,
@@ -28,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 
+from queries import data_version
 from queries.registry import REPORTED_CODES
 from queries.schema import (
     DERIVED_TABLES,
@@ -50,6 +54,8 @@ from queries.schema import (
     units,
 )
 
+log = logging.getLogger(__name__)
+
 # Bump when what a derived table holds changes (its columns are in the signature already):
 # databases stamped otherwise are rebuilt when opened.
 VERSION = 5
@@ -62,29 +68,82 @@ def signature() -> str:
     return hashlib.sha1(f"{VERSION}:{','.join(columns)}".encode()).hexdigest()
 
 
-def is_stale(conn: Connection) -> bool:
-    """Units exist but the derived tables are missing or from another definition."""
-    if conn.execute(select(units.c.code).limit(1)).first() is None:
-        return False
+# Each derived table beside a raw table that cannot have rows while it has none: a table
+# emptied by hand (or by a failed copy) would otherwise read as "0 births, met".
+_MUST_HOLD_ROWS = (
+    (first_checks, prepregnancy_checks),
+    (unit_months, births),
+    (unit_months, deaths),
+    (unit_months, prepregnancy_checks),
+    (unit_months, migrants),
+    (unit_service_months, migrant_services),
+    (unit_years, population),
+    (unit_years, reported),
+)
+STEPS = ("first_checks", "served_migrants", "unit_months", "unit_service_months", "unit_years")
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, the step now running)
+
+
+def problems(conn: Connection) -> list[str]:
+    """What is wrong with the derived tables, in words for the log; empty when they can be
+    read: every one present, stamped with this version's definition, and none empty
+    while the raw rows it is made from exist. A few index probes: cheap enough to run on
+    every page view."""
+    if not _has_rows(conn, units):
+        return []
+    present = set(inspect(conn).get_table_names())
+    missing = [t.name for t in DERIVED_TABLES if t.name not in present]
+    if missing:
+        return [f"missing {', '.join(missing)}"]
     if "signature" not in {c["name"] for c in inspect(conn).get_columns(derived_state.name)}:
-        return True  # a derived_state from before signatures
+        return ["stamped by a version before signatures"]
     stamp = conn.execute(
         select(derived_state.c.signature).where(derived_state.c.name == "analytics")
     ).scalar()
-    return stamp != signature()
+    if stamp != signature():
+        return ["never built" if stamp is None else "built by another version"]
+    empty = {
+        derived.name for derived, raw in _MUST_HOLD_ROWS if not _has_rows(conn, derived) and _has_rows(conn, raw)
+    }
+    return [f"{name} is empty" for name in sorted(empty)]
 
 
-def refresh(conn: Connection) -> None:
+def _has_rows(conn: Connection, table) -> bool:
+    return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+
+
+def is_stale(conn: Connection) -> bool:
+    """Units exist but the derived tables cannot be read as they are (:func:`problems`)."""
+    return bool(problems(conn))
+
+
+def rebuild(conn: Connection, progress: Progress | None = None) -> None:
+    """Drop, create, populate and stamp every derived table (inside the caller's
+    transaction): for a database built by another version, or one whose derived tables
+    were lost. A table of another version may have other columns, hence drop and create."""
+    for table in reversed(DERIVED_TABLES):
+        table.drop(conn, checkfirst=True)
+    for table in DERIVED_TABLES:
+        table.create(conn)
+    refresh(conn, progress)
+    data_version.stamp(conn, "rebuild")
+
+
+def refresh(conn: Connection, progress: Progress | None = None) -> None:
     """Rebuild every derived table; call inside the importing transaction, after the
-    closure table."""
+    closure table. ``progress`` hears of each step as it starts."""
+    started = time.perf_counter()
     for table in DERIVED_TABLES:
         conn.execute(delete(table))
-    _first_checks(conn)
-    _served_migrants(conn)
-    _unit_months(conn)
-    _unit_service_months(conn)
-    _unit_years(conn)
+    builders = (_first_checks, _served_migrants, _unit_months, _unit_service_months, _unit_years)
+    for done, (step, build) in enumerate(zip(STEPS, builders, strict=True)):
+        if progress is not None:
+            progress(done, len(STEPS), step)
+        build(conn)
     conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
+    if progress is not None:
+        progress(len(STEPS), len(STEPS), "")
+    log.info("derived tables rebuilt in %.1f s", time.perf_counter() - started)
 
 
 class _DatePart(FunctionElement):

@@ -44,6 +44,7 @@ from queries import registry
 from queries.db import REPO_ROOT
 from queries.indicators import compute
 from queries.period import make_period
+from queries.verdict import ACHIEVED
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -331,11 +332,10 @@ def _score_indicator(rule: Rule, rows: pd.DataFrame) -> pd.DataFrame:
     target = rows["target"].to_numpy(float)
     has_target = ~np.isnan(target)
     has_value = ~np.isnan(value)
-    if rule.indicator == SEX_RATIO:
-        # honest small numbers: not met only when the interval lies wholly above the line
-        met = rows["verdict"].to_numpy(object) != "high"
-    else:
-        met = rows["status"].to_numpy(object) == "met"
+    # The engine's one verdict decides: a sex ratio within chance is achieved (honest small
+    # numbers), a significantly low one is not, and neither vetoes (the veto is for high ones).
+    verdict = rows["verdict"].to_numpy(object)
+    met = np.isin(verdict, list(ACHIEVED))
     status = np.select(
         [~has_target, ~has_value, met], ["no_target", "no_data", "met"], default="not_met"
     ).astype(object)
@@ -361,12 +361,12 @@ def _score_indicator(rule: Rule, rows: pd.DataFrame) -> pd.DataFrame:
             "share": np.where(counted, share, np.nan),
             "score": score,
             "points": points,
-            "veto": rule.veto & (status == "not_met"),
+            "verdict": verdict,
+            "veto": rule.veto & (status == "not_met") & (verdict != "significantly_low"),
         },
         index=rows.index,
     )
     if rule.indicator == SEX_RATIO:
-        out["verdict"] = rows["verdict"].to_numpy(object)
         out["ci_low"] = rows["ci_low"].to_numpy(float)
         out["ci_high"] = rows["ci_high"].to_numpy(float)
     return out
@@ -464,9 +464,10 @@ def assess(
     One row per unit, best first: unit_code, name, level, parent_code, rank, total, max_points,
     vetoed, veto_by, rank_last_year, rank_change, no_data_by, no_target_by, and per rule
     ``<code>|value``, ``|target``, ``|status`` (met, not_met, no_data, no_target — the sex
-    ratio judged by its interval), ``|share`` (credited share of the points), ``|score``,
-    ``|points`` (NaN when not counted for want of a target); the sex ratio adds ``|verdict``,
-    ``|ci_low``, ``|ci_high``. ``attrs`` holds ``provisional`` (as_of before 31 Dec),
+    ratio judged by its interval), ``|verdict`` (the engine's one verdict, which the pages
+    show), ``|share`` (credited share of the points), ``|score``, ``|points`` (NaN when not
+    counted for want of a target); the sex ratio adds ``|ci_low``, ``|ci_high``. ``attrs``
+    holds ``provisional`` (as_of before 31 Dec, or the year not yet over by today),
     ``as_of``, ``level`` and ``max_points`` (the rules' maximum).
     """
     key = level_key(level)
@@ -486,7 +487,7 @@ def assess(
     rest = [c for c in now.columns if c not in FRONT]
     now = now[FRONT + rest].sort_values(["rank", "unit_code"], kind="stable").reset_index(drop=True)
     now.attrs.update(
-        provisional=not period.is_full_year,
+        provisional=period.is_provisional,
         as_of=period.as_of,
         level=key,
         max_points=rules.max_points(key),

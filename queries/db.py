@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 
-from queries.schema import DERIVED_TABLES, metadata, unit_ancestors, units
+from queries.schema import metadata, unit_ancestors, units
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "population.sqlite"
 DB_URL_ENV = "POPDASH_DB_URL"
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(Exception):
@@ -53,9 +55,10 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Create any missing table; existing data is left as it is. Derived tables that a
-    database from an older version lacks are built from its raw tables."""
+def ensure_schema(engine: Engine, progress=None) -> None:
+    """Create any missing table; existing data is left as it is. Derived tables that are
+    missing, empty or from another version are rebuilt from the raw tables (``progress``:
+    ``queries.analytics.Progress``)."""
     try:
         metadata.create_all(engine)
         from queries import analytics
@@ -66,13 +69,10 @@ def ensure_schema(engine: Engine) -> None:
             for table in metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
-            if analytics.is_stale(conn):
-                # An older version's derived tables may have other columns: build afresh.
-                for table in reversed(DERIVED_TABLES):
-                    table.drop(conn, checkfirst=True)
-                for table in DERIVED_TABLES:
-                    table.create(conn)
-                analytics.refresh(conn)
+            wrong = analytics.problems(conn)
+            if wrong:
+                log.warning("derived tables rebuilt from the raw tables: %s", "; ".join(wrong))
+                analytics.rebuild(conn, progress)
     except Exception as exc:
         raise DatabaseError(f"cannot open the database: {_first_line(exc)}") from exc
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.random import PCG64, Generator, SeedSequence
 
+from queries import clock
 from queries.registry import REPORTED_CODES
 from queries.validation import SPEC
 
@@ -673,7 +674,7 @@ def build_demo(
     with events up to and including ``until``. Year-end population rows exist for every
     year that is over and for the year before the first, so the first year has an average.
     """
-    until = until or date.today()
+    until = until or clock.today()
     if years < 1:
         raise ValueError("years must be at least 1")
     if scale <= 0:
@@ -786,13 +787,16 @@ def write_csv(frames: dict[str, pd.DataFrame], folder: Path) -> None:
         frame.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8", date_format="%Y-%m-%d")
 
 
-def create_demo(engine, **build_kwargs):
-    """Build the demo county and import it; returns the importer's report."""
+def create_demo(engine, progress=None, **build_kwargs):
+    """Build the demo county and import it; returns the importer's report. ``progress``
+    (``queries.analytics.Progress``) hears of the generation, then of the import's steps."""
     from queries.db import ensure_schema
     from queries.importer import import_frames
 
     ensure_schema(engine)
+    if progress is not None:
+        progress(0, 1, "generate")
     frames = build_demo(**build_kwargs)
     until = build_kwargs.get("until")
-    today = max(until, date.today()) if until is not None else None
-    return import_frames(engine, frames, today=today, source="demo")
+    today = max(until, clock.today()) if until is not None else None
+    return import_frames(engine, frames, today=today, source="demo", progress=progress)

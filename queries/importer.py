@@ -24,7 +24,9 @@ Decisions where interchange.md is silent:
 from __future__ import annotations
 
 import io
+import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,10 +37,14 @@ from pandas.api import types as ptypes
 from sqlalchemy import Connection, Engine, Table, delete, insert, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
-from queries import analytics
+from queries import analytics, clock, data_version
+from queries.analytics import Progress
 from queries.db import DatabaseError, ensure_schema, rebuild_ancestors
 from queries.schema import DATA_TABLES
 from queries.validation import TABLE_NAMES, ImportFailed, RowError, default_label, validate
+
+log = logging.getLogger(__name__)
+TARGETS_ONLY = ("targets",)
 
 __all__ = [
     "ImportFailed",
@@ -218,37 +224,63 @@ def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------- importing
 
 
-def import_path(engine: Engine, path: str | Path, today: date | None = None) -> ImportReport:
+def import_path(
+    engine: Engine, path: str | Path, today: date | None = None, progress: Progress | None = None
+) -> ImportReport:
     """Read and import a folder of CSV files or an .xlsx workbook; see ``import_frames``."""
     frames = read_source(path)
-    return import_frames(engine, frames, today=today, source=str(path))
+    return import_frames(engine, frames, today=today, source=str(path), progress=progress)
 
 
 def import_frames(
-    engine: Engine, frames: dict[str, pd.DataFrame], today: date | None = None, source: str = ""
+    engine: Engine,
+    frames: dict[str, pd.DataFrame],
+    today: date | None = None,
+    source: str = "",
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate ``frames`` (keyed by table, interchange columns) and write them in one transaction.
 
     Values may be strings or already typed (ints, ``datetime.date``, pandas datetimes).
-    ``today`` (default: today) bounds the dates; ``source`` (a path) names where the frames
+    ``today`` (default: the bureau's today, ``queries.clock``) bounds the dates; ``source`` (a path) names where the frames
     came from: a workbook path makes errors name sheets instead of CSV files. Raises
     ``ImportFailed`` listing every bad row, or with a one-line reason if the database refuses;
-    either way nothing is written.
+    either way nothing is written. ``progress`` (``queries.analytics.Progress``) hears of
+    each step as it starts: validate, write, then the derived tables' rebuild, the long
+    part. The import stamps a new data version in its transaction.
     """
-    today = today or date.today()
+    today = today or clock.today()
+    started = time.perf_counter()
     labels = {name: default_label(name, source) for name in frames}
     label_all = source or "import"
     try:
         ensure_schema(engine)
+        steps = 2 + len(analytics.STEPS)
+
+        def step(done: int, name: str) -> None:
+            if progress is not None:
+                progress(done, steps, name)
+
+        def rebuilding(done: int, _total: int, name: str) -> None:
+            step(2 + done, name)
+
         with engine.begin() as conn:
+            step(0, "validate")
             clean = validate(frames, conn, today, labels)
+            step(1, "write")
             counts: dict[str, int] = {}
             for table in DATA_TABLES:
                 if table.name in clean:
                     upsert(conn, table, clean[table.name])
                     counts[labels[table.name]] = len(clean[table.name])
-            rebuild_ancestors(conn)
-            analytics.refresh(conn)
+            if set(clean) <= set(TARGETS_ONLY):
+                # No derived table reads targets: a target save need not rebuild them (23 s
+                # on the demo county before).
+                data_version.stamp(conn, "targets")
+            else:
+                rebuild_ancestors(conn)
+                analytics.refresh(conn, rebuilding)
+                data_version.stamp(conn, "import")
     except ImportFailed:
         raise
     except (SQLAlchemyError, DatabaseError) as exc:
@@ -257,6 +289,11 @@ def import_frames(
             RowError(label_all, None, None, f"the database refused the import, nothing was written: {reason}")
         ) from exc
     _after_bulk_load(engine)
+    log.info(
+        "imported %s in %.1f s",
+        ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing",
+        time.perf_counter() - started,
+    )
     return ImportReport(rows=counts, source=str(source))
 
 

@@ -14,7 +14,7 @@ from queries import registry
 from queries.measures import all_measures, unit_tree, within
 from queries.period import Period
 from queries.schema import targets, unit_ancestors, units
-from queries.stats import sex_ratio_verdict
+from queries.verdict import judge
 
 RESULT_COLUMNS = [
     "unit_code",
@@ -33,6 +33,7 @@ RESULT_COLUMNS = [
     "pace",
     "ci_low",
     "ci_high",
+    "significance",
     "verdict",
 ]
 
@@ -238,37 +239,13 @@ def _values(
 
 
 def _status(data: dict[str, np.ndarray], period: Period, chosen: list[registry.Indicator]) -> dict:
-    """Status, pace and the sex ratio's interval, as columns for ``data`` (the long table's
-    arrays, indicators repeating in ``chosen`` order)."""
-    n_rows = len(data["value"])
-    n_units = n_rows // max(len(chosen), 1)
-    lower_is_better = np.tile([i.better == "lower" for i in chosen], n_units).astype(bool)
-    is_count = np.tile([i.kind == "count" for i in chosen], n_units).astype(bool)
-    value, target = data["value"], data["target"]
-    has_value, has_target = ~np.isnan(value), ~np.isnan(target)
-    both = has_value & has_target
-    met = np.zeros(n_rows, dtype=bool)
-    met[both] = np.where(lower_is_better[both], value[both] <= target[both], value[both] >= target[both])
-    status = np.select([~has_value, ~has_target, met], ["no_data", "no_target", "met"], "not_met").astype(
-        object
+    """Status, pace, the sex ratio's interval and the verdict (``queries.verdict``), as
+    columns for ``data`` (the long table's arrays)."""
+    return judge(
+        data["indicator"],
+        data["value"],
+        data["target"],
+        data["numerator"],
+        data["denominator"],
+        period.year_fraction,
     )
-
-    # Pace is for count targets only: a unit below target × year fraction is behind.
-    paced = is_count & both
-    expected = np.where(is_count & has_target, target * period.year_fraction, np.nan)
-    pace = np.where(paced, np.where(value < expected, "behind", "on_track"), None).astype(object)
-
-    sr = (data["indicator"] == "sex_ratio_at_birth").astype(bool)
-    lo, hi, verdict = sex_ratio_verdict(data["numerator"][sr], data["denominator"][sr], target[sr])
-    ci_low, ci_high = np.full(n_rows, np.nan), np.full(n_rows, np.nan)
-    ci_low[sr], ci_high[sr] = lo, hi
-    verdicts = np.full(n_rows, None, dtype=object)
-    verdicts[sr] = verdict
-    return {
-        "status": status,
-        "expected": expected,
-        "pace": pace,
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "verdict": verdicts,
-    }

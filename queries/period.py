@@ -6,6 +6,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from queries import clock
+
 
 class PeriodError(ValueError):
     pass
@@ -36,11 +38,20 @@ class Period:
     def is_full_year(self) -> bool:
         return self.as_of == self.end
 
+    @property
+    def is_provisional(self) -> bool:
+        """Results of this period may still change: it ends before 31 December, or the year
+        is not over yet by the bureau's today."""
+        return not self.is_full_year or not clock.year_is_over(self.year)
+
     def previous_year(self) -> Period:
         """The same stretch of last year (29 Feb falls back to 28 Feb)."""
-        y = self.year - 1
-        day = min(self.as_of.day, calendar.monthrange(y, self.as_of.month)[1])
-        return Period(y, date(y, self.as_of.month, day))
+        return Period(self.year - 1, same_day_in(self.year - 1, self.as_of))
+
+
+def same_day_in(year: int, day: date) -> date:
+    """``day``'s month and day in ``year``; 29 February becomes 28 February in other years."""
+    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
 
 
 def make_period(year: int, as_of: date | str | None = None) -> Period:
@@ -48,7 +59,8 @@ def make_period(year: int, as_of: date | str | None = None) -> Period:
         raise PeriodError(f"year {year} is out of range")
     year = int(year)
     if as_of is None:
-        return Period(year, date(year, 12, 31))
+        # Not 31 December: a running year read as closed expects the whole task done.
+        return Period(year, clock.default_as_of(year))
     if isinstance(as_of, str):
         try:
             as_of = date.fromisoformat(as_of)

@@ -25,7 +25,6 @@ given no chance: read them once the year's work has started. At the year end
 
 from __future__ import annotations
 
-import calendar
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +35,7 @@ from sqlalchemy import Connection
 
 from queries.indicators import check_unit, compute
 from queries.measures import check_measures
-from queries.period import Period
+from queries.period import Period, same_day_in
 from queries.series import level_units
 
 HISTORY_YEARS = 4
@@ -95,11 +94,6 @@ def poisson_sf(k: float, lam: float) -> float:
     return min(1.0, total)
 
 
-def _same_day(year: int, as_of: date) -> Period:
-    day = min(as_of.day, calendar.monthrange(year, as_of.month)[1])  # 29 Feb → 28 Feb
-    return Period(year, date(year, as_of.month, day))
-
-
 @dataclass(frozen=True)
 class _History:
     """Per past year: the units' year totals and couples done by the same day."""
@@ -116,7 +110,7 @@ def _history(conn: Connection, root: str, period: Period) -> list[_History]:
         total = check_measures(conn, root, Period(year, date(year, 12, 31)))["checked_couples"]
         if total.get(root, 0.0) <= 0:
             continue  # no checks recorded that year: it tells nothing about the rhythm
-        by_day = check_measures(conn, root, _same_day(year, period.as_of))["checked_couples"]
+        by_day = check_measures(conn, root, Period(year, same_day_in(year, period.as_of)))["checked_couples"]
         out.append(_History(year, total, by_day))
     return out
 

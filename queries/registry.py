@@ -276,9 +276,6 @@ STATUS: dict[str, Status] = {
     "not_met": Status("not_met", "未达标", "Not met", "✘", "#D55E00", "#F9DCC8"),
     "no_target": Status("no_target", "无目标", "No target", "○", "#6B6B6B", "#EEEEEE"),
     "no_data": Status("no_data", "无数据", "No data", "—", "#9A9A9A", "#F6F6F6"),
-    # Shown, never computed: a sex ratio above its target that chance alone explains
-    # (queries.views.shown_status). The engine's status stays 'not_met', as the spec says.
-    "chance": Status("chance", "随机波动", "Within chance", "≈", "#6B6B6B", "#EEEEEE"),
 }
 
 PACE: dict[str, Status] = {
@@ -286,9 +283,19 @@ PACE: dict[str, Status] = {
     "on_track": Status("on_track", "进度正常", "On pace", "▲", "#0072B2", "#D6E9F5"),
 }
 
+# The judgement every page, export, paper and the command line show (queries.verdict):
+# labels, symbols and colours read from here and nowhere else.
 VERDICT: dict[str, Status] = {
-    "high": Status("high", "显著偏高", "Significantly high", "▲", "#D55E00", "#F9DCC8"),
-    "low": Status("low", "显著偏低", "Significantly low", "▼", "#CC79A7", "#F3DDEA"),
-    "chance": Status("chance", "在随机波动范围内", "Within chance", "≈", "#6B6B6B", "#EEEEEE"),
-    "no_data": Status("no_data", "无数据", "No data", "—", "#9A9A9A", "#F6F6F6"),
+    "met": STATUS["met"],
+    "not_met": STATUS["not_met"],
+    "behind": Status("behind", "进度滞后", "Behind pace", "▼", "#D55E00", "#F9DCC8"),
+    "within_chance": Status("within_chance", "随机波动", "Within chance", "≈", "#6B6B6B", "#EEEEEE"),
+    "significantly_high": Status(
+        "significantly_high", "显著偏高", "Significantly high", "▲", "#D55E00", "#F9DCC8"
+    ),
+    "significantly_low": Status(
+        "significantly_low", "显著偏低", "Significantly low", "▽", "#CC79A7", "#F3DDEA"
+    ),
+    "no_target": STATUS["no_target"],
+    "no_data": STATUS["no_data"],
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -244,6 +245,19 @@ unit_service_months = Table(
     Column("service", String(16), primary_key=True),
     Column("services", Integer, nullable=False),
     Column("migrants", Integer, nullable=False),
+)
+
+# The data version: a new random token (and the time) with every import, target change and
+# derived-table rebuild, written in the same transaction. Caches are keyed by the token, so
+# the first page opened after a change shows it on every session. A token, not a counter:
+# a database built anew must never repeat the version of the one it replaced.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(32), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(32), nullable=False),
 )
 
 DERIVED_TABLES = (

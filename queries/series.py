@@ -8,7 +8,6 @@ DataFrame: a handful of rows per unit, never event rows.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 import numpy as np
@@ -18,7 +17,7 @@ from sqlalchemy import Connection, case, distinct, exists, extract, func, litera
 from queries import registry
 from queries.indicators import check_unit, compute, effective_targets
 from queries.measures import birth_measures, migrant_measures, month_cut, subtree, unit_tree
-from queries.period import Period, PeriodError, make_period
+from queries.period import Period, PeriodError, make_period, same_day_in
 from queries.schema import (
     DATA_LEVELS,
     LEVELS,
@@ -30,13 +29,23 @@ from queries.schema import (
     unit_service_months,
     units,
 )
-from queries.stats import sex_ratio_verdict
+from queries.verdict import SEX_RATIO, judge
 
 MONTHS = tuple(range(1, 13))
 
 MONTHLY_CHECK_COLUMNS = ["unit_code", "month", "couples", "cumulative"]
 MONTHLY_BIRTH_COLUMNS = ["month", "births", "boys", "girls"]
-TREND_COLUMNS = ["year", "indicator", "value", "target", "status", "numerator", "denominator", "as_of"]
+TREND_COLUMNS = [
+    "year",
+    "indicator",
+    "value",
+    "target",
+    "status",
+    "verdict",
+    "numerator",
+    "denominator",
+    "as_of",
+]
 MIGRANT_FLOW_COLUMNS = ["unit_code", "inflow_present", "inflow_served", "outflow_present", "coverage"]
 SERVICE_MIX_COLUMNS = ["service", "services", "migrants"]
 POOLED_SEX_RATIO_COLUMNS = [
@@ -48,6 +57,8 @@ POOLED_SEX_RATIO_COLUMNS = [
     "target",
     "ci_low",
     "ci_high",
+    "status",
+    "significance",
     "verdict",
 ]
 
@@ -178,33 +189,26 @@ births_by_month = monthly_births
 # --------------------------------------------------------------------------- years
 
 
-def _cut(year: int, month_day) -> Period:
-    if month_day is None:
-        return make_period(year)
-    month, day = (month_day.month, month_day.day) if isinstance(month_day, date) else month_day
-    day = min(int(day), calendar.monthrange(year, int(month))[1])  # 29 Feb → 28 Feb
-    return make_period(year, date(year, int(month), day))
-
-
 def trend(
     conn: Connection,
     root_unit: str,
     years: list[int],
     basis: str = "registered",
-    as_of_month_day: tuple[int, int] | date | None = None,
+    as_of_month_day: date | None = None,
 ) -> pd.DataFrame:
     """The engine's indicators for ``root_unit`` itself (not its children), year by year.
 
-    Every year is a full calendar year except the latest one in ``years`` when
-    ``as_of_month_day`` is given (a (month, day) pair or a date, whose month and day are
-    used; 29 February becomes 28 in a common year): that open year runs from 1 January
-    through that day. Columns: year, indicator, value, target, status, numerator,
-    denominator, as_of — one row per year and indicator. The numbers are ``compute``'s.
+    Like is compared with like: with ``as_of_month_day`` (a date; its month and day are used,
+    29 February becoming 28 in a common year) every year runs from 1 January through that
+    day, so a running year's point sits beside the same stretch of each past year, never
+    beside whole years; without it every year is whole. Columns: year, indicator, value,
+    target, status, verdict, numerator, denominator, as_of — one row per year and indicator.
+    The numbers are ``compute``'s.
     """
     rows = []
-    last = max(years) if years else None
     for year in sorted(set(int(y) for y in years)):
-        period = _cut(year, as_of_month_day if year == last else None)
+        day = date(year, 12, 31) if as_of_month_day is None else same_day_in(year, as_of_month_day)
+        period = make_period(year, day)
         table = compute(conn, root_unit, period, basis)
         own = table.loc[table["unit_code"] == root_unit].assign(year=year, as_of=period.as_of)
         rows.append(own)
@@ -303,9 +307,9 @@ def sex_ratio_pooled(
     Boys and girls are summed over 1 January of the first year through 31 December of the
     last (or through ``as_of``, which must fall in the last year) — one date range, so the
     years are taken as the span from the earliest to the latest. The value, the 95 %
-    interval and the verdict are ``queries.stats.sex_ratio_verdict`` on the pooled counts,
-    against the unit's effective (own or inherited) target of the last year.
-    Columns: unit_code, boys, girls, births, value, target, ci_low, ci_high, verdict.
+    interval and the verdict are ``queries.verdict.judge``'s on the pooled counts, against
+    the unit's effective (own or inherited) target of the last year. Columns: unit_code,
+    boys, girls, births, value, target, ci_low, ci_high, status, significance, verdict.
     """
     _check_basis(basis)
     check_unit(conn, root, root)
@@ -326,9 +330,9 @@ def sex_ratio_pooled(
 
     boys = m["male_births"].to_numpy(float)
     girls = m["female_births"].to_numpy(float)
-    lo, hi, verdict = sex_ratio_verdict(boys, girls, target)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(girls > 0, boys / np.where(girls > 0, girls, 1.0) * 100.0, np.nan)
+    j = judge(np.full(len(codes), SEX_RATIO, dtype=object), value, target, boys, girls, 1.0)
     return pd.DataFrame(
         {
             "unit_code": codes,
@@ -337,9 +341,11 @@ def sex_ratio_pooled(
             "births": m["births"].to_numpy(float).astype(int),
             "value": value,
             "target": target,
-            "ci_low": np.asarray(lo, dtype=float),
-            "ci_high": np.asarray(hi, dtype=float),
-            "verdict": np.asarray(verdict, dtype=object),
+            "ci_low": j["ci_low"],
+            "ci_high": j["ci_high"],
+            "status": j["status"],
+            "significance": j["significance"],
+            "verdict": j["verdict"],
         },
         columns=POOLED_SEX_RATIO_COLUMNS,
     )

@@ -14,7 +14,7 @@ NORMAL_CENTRE = 105.0
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813  # two-sided 99.8 %
 
-VERDICTS = ("high", "low", "chance", "no_data")
+SIGNIFICANCES = ("high", "low", "chance", "no_data")
 
 
 def wilson(successes, n, z: float = Z95):
@@ -48,8 +48,8 @@ def sex_ratio_interval(boys, girls, z: float = Z95):
     return _unwrap(np.where(none, np.nan, _ratio(lo))), _unwrap(np.where(none, np.nan, _ratio(hi)))
 
 
-def sex_ratio_verdict(boys, girls, target=None):
-    """(low, high, verdict) with verdict 'high', 'low', 'chance' or 'no_data'.
+def sex_ratio_significance(boys, girls, target=None):
+    """(low, high, significance) with significance 'high', 'low', 'chance' or 'no_data'.
 
     High only when the whole interval lies above 107, or above the target where that is
     lower; low only when it lies wholly below 103; otherwise within chance.
@@ -66,6 +66,12 @@ def sex_ratio_verdict(boys, girls, target=None):
         default="chance",
     )
     return lo, hi, _unwrap(verdict)
+
+
+def band_distance(ratio):
+    """How far a sex ratio lies outside the normal 103–107 band (0 inside it; NaN stays NaN)."""
+    r = np.asarray(ratio, dtype=float)
+    return _unwrap(np.maximum(np.maximum(NORMAL_LOW - r, r - NORMAL_HIGH), 0.0))
 
 
 def funnel_limits(births, ratio: float = NORMAL_CENTRE, z: float = Z95):

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, or_, select
 
-from queries import registry
+from queries import clock, data_version, registry
 from queries.importer import ImportReport, import_frames
 from queries.indicators import effective_targets
 from queries.measures import frame as sql_frame
@@ -378,7 +378,7 @@ def _checked(conn: Connection, frame: pd.DataFrame, today: date | None) -> tuple
     empty = raw["target"] == ""
     vframe = raw.mask(np.repeat(empty.to_numpy()[:, None], raw.shape[1], axis=1), "")
     try:
-        clean = validate({"targets": vframe}, conn, today or date.today(), {"targets": label})["targets"]
+        clean = validate({"targets": vframe}, conn, today or clock.today(), {"targets": label})["targets"]
     except ImportFailed as exc:
         raise _relabel(exc, label) from None
     clean = clean.assign(row=(np.flatnonzero(~empty.to_numpy()) + 2)) if len(clean) else clean.assign(row=[])
@@ -530,4 +530,5 @@ def delete_targets(engine: Engine, year: int, keys: list[tuple[str, str]]) -> in
             cond = or_(*(and_(targets.c.unit_code == u, targets.c.indicator == ind) for u, ind in chunk))
             result = conn.execute(delete(targets).where(targets.c.year == int(year), cond))
             deleted += result.rowcount or 0
+        data_version.stamp(conn, "targets")
     return deleted

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from queries import registry
+from queries import registry, verdict
 from queries.period import Period
+from queries.stats import NORMAL_LOW, band_distance
 
 DATA_LEVELS = ("village", "community")
 
@@ -18,28 +19,19 @@ DATA_LEVELS = ("village", "community")
 def shortfall(table: pd.DataFrame) -> pd.Series:
     """How far a value is on the wrong side of its target, as a share of the target.
 
-    Positive means failing; NaN without a value or target. The sex ratio counts as failing
-    only when its interval lies wholly above the line (the spec's honest rule), so a
-    village whose few births merely look high is never ranked as behind for it.
+    Positive means failing (the verdict says so); NaN without a value or target. A sex ratio
+    fails only when significantly high (its gap to the target) or significantly low (its
+    gap below the normal band), so a village whose few births merely look high is never
+    ranked as behind for it.
     """
     lower = table["indicator"].map(lambda c: registry.BY_CODE[c].better == "lower")
     target = table["target"].where(table["target"] != 0)
     gap = (table["value"] - target) / target.abs()
     out = gap.where(lower, -gap)
-    not_significant = (table["indicator"] == "sex_ratio_at_birth") & (table["verdict"] != "high")
-    return out.mask(not_significant & (out > 0), 0.0)
-
-
-def shown_status(table: pd.DataFrame) -> pd.Series:
-    """The status a page colours a cell by: the engine's, except that a sex ratio above its
-    target whose 95 % interval still reaches the normal band is 'chance', not 'not_met' —
-    a village with twenty births is never branded for what chance explains."""
-    chance = (
-        (table["indicator"] == "sex_ratio_at_birth")
-        & (table["status"] == "not_met")
-        & (table["verdict"] != "high")
-    )
-    return table["status"].mask(chance, "chance")
+    sr = table["indicator"] == verdict.SEX_RATIO
+    low = sr & (table["verdict"] == "significantly_low")
+    out = out.mask(low, (NORMAL_LOW - table["value"]) / NORMAL_LOW)
+    return out.mask(sr & ~table["verdict"].isin(verdict.FAILING) & (out > 0), 0.0)
 
 
 def overview(now: pd.DataFrame, before: pd.DataFrame, root: str) -> pd.DataFrame:
@@ -56,9 +48,12 @@ def overview(now: pd.DataFrame, before: pd.DataFrame, root: str) -> pd.DataFrame
 def unit_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per unit: indicators met, failed (honestly), behind pace, and the mean shortfall."""
     t = table.assign(shortfall=shortfall(table))
-    failing = (t["shortfall"] > 0) & (t["status"] == "not_met")
-    judged = t["status"].isin(["met", "not_met", "chance"])
-    g = t.assign(failing=failing, judged=judged, met=t["status"] == "met", behind=t["pace"] == "behind")
+    g = t.assign(
+        failing=t["verdict"].isin(verdict.FAILING),
+        judged=t["verdict"].isin(verdict.JUDGED),
+        met=t["verdict"] == "met",
+        behind=t["verdict"] == "behind",
+    )
     out = g.groupby("unit_code").agg(
         name=("name", "first"),
         level=("level", "first"),
@@ -82,7 +77,7 @@ def units_behind(table: pd.DataFrame, levels: tuple[str, ...], limit: int = 10) 
     ).head(limit)
     worst = (
         table.assign(shortfall=shortfall(table))
-        .query("status == 'not_met' and shortfall > 0")
+        .loc[lambda x: x["verdict"].isin(verdict.FAILING) & (x["shortfall"] > 0)]
         .sort_values("shortfall", ascending=False)
         .drop_duplicates("unit_code")
         .set_index("unit_code")["indicator"]
@@ -95,7 +90,7 @@ def children_of(table: pd.DataFrame, parent: str) -> pd.DataFrame:
 
 
 def scorecard(table: pd.DataFrame, parent: str, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """One row per child unit of ``parent``: rank, counts, and value/target/gap/status for
+    """One row per child unit of ``parent``: rank, counts, and value/target/gap/verdict for
     every indicator, in columns named ``<code>|value`` and so on.
 
     Rank: most indicators met first, then the smaller mean shortfall; equal units share a rank.
@@ -105,11 +100,11 @@ def scorecard(table: pd.DataFrame, parent: str, codes: tuple[str, ...] | None = 
         rows = rows[rows["indicator"].isin(codes)]
     if rows.empty:
         return pd.DataFrame()
-    rows = rows.assign(gap=rows["value"] - rows["target"], status=shown_status(rows))
-    wide = rows.pivot(index="unit_code", columns="indicator", values=["value", "target", "gap", "status"])
+    rows = rows.assign(gap=rows["value"] - rows["target"])
+    wide = rows.pivot(index="unit_code", columns="indicator", values=["value", "target", "gap", "verdict"])
     order = [c for c in registry.CODES if c in set(rows["indicator"])]
     wide.columns = [f"{ind}|{part}" for part, ind in wide.columns]
-    wide = wide[[f"{ind}|{part}" for ind in order for part in ("value", "target", "gap", "status")]]
+    wide = wide[[f"{ind}|{part}" for ind in order for part in ("value", "target", "gap", "verdict")]]
     summary = unit_summary(rows)
     key = summary["met"] * 1e6 - summary["mean_shortfall"].fillna(0).round(9) * 1e3
     summary["rank"] = key.rank(ascending=False, method="min").astype(int)
@@ -138,7 +133,7 @@ CHECK_PROGRESS_COLUMNS = [
     "coverage",
     "expected_now",
     "pace",
-    "status",
+    "verdict",
     "projected_pace",
     "projected_rhythm",
     "chance",
@@ -154,7 +149,7 @@ MIGRANT_PROGRESS_COLUMNS = [
     "outflow_present",
     "coverage",
     "target",
-    "status",
+    "verdict",
 ]
 
 
@@ -178,7 +173,7 @@ def check_progress(projection: pd.DataFrame, table: pd.DataFrame) -> pd.DataFram
         completion=p["done"] / target * 100.0,
         coverage=coverage.reindex(p.index).astype(float),
         pace=checks["pace"].reindex(p.index),
-        status=checks["status"].reindex(p.index),
+        verdict=checks["verdict"].reindex(p.index),
         chance=p["chance_to_meet"] * 100.0,
     ).reset_index()
     out = out.sort_values(["chance", "name"], na_position="last", kind="stable")
@@ -197,7 +192,7 @@ def check_headline(own: pd.DataFrame, children: pd.DataFrame) -> dict:
         "projected_rhythm": row.get("projected_rhythm", np.nan),
         "projected_pace": row.get("projected_pace", np.nan),
         "chance": row.get("chance", np.nan),
-        "status": row.get("status"),
+        "verdict": row.get("verdict"),
         "pace": row.get("pace"),
         "likely_miss": int(children["will_miss"].astype(bool).sum()) if len(children) else 0,
         "units": len(children),
@@ -220,7 +215,7 @@ def migrant_progress(flows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
         not_served=(f["inflow_present"] - f["inflow_served"]).astype(int),
         coverage=cov["value"].reindex(f.index).astype(float),
         target=cov["target"].reindex(f.index).astype(float),
-        status=cov["status"].reindex(f.index),
+        verdict=cov["verdict"].reindex(f.index),
     ).reset_index()
     return out[MIGRANT_PROGRESS_COLUMNS]
 
@@ -255,6 +250,7 @@ DETAIL_COLUMNS = [
     "peer_count",
     "ci_low",
     "ci_high",
+    "significance",
     "verdict",
 ]
 
@@ -301,6 +297,9 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
 
     lower = peers["indicator"].map(lambda c: registry.BY_CODE[c].better == "lower")
     key = peers["value"].where(lower, -peers["value"])
+    # The sex ratio's best is inside the normal band, not the lowest ratio.
+    sr = peers["indicator"] == verdict.SEX_RATIO
+    key = key.mask(sr, band_distance(peers["value"]))
     ranks = key.groupby(peers["indicator"]).rank(method="min")
     own_rank = ranks[peers["unit_code"] == code]
     rank = pd.Series(own_rank.to_numpy(), index=peers.loc[own_rank.index, "indicator"].to_numpy())
@@ -316,13 +315,13 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
 
 def lineage(table: pd.DataFrame, code: str) -> pd.DataFrame:
     """The sex ratio row of ``code`` and of each of its ancestors in ``table``, the unit first:
-    unit_code, name, level, value, target, ci_low, ci_high, verdict, boys, girls."""
+    unit_code, name, level, value, target, ci_low, ci_high, significance, verdict, boys, girls."""
     sr = table.loc[table["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")
     rows, current = [], code
     while isinstance(current, str) and current in sr.index:
         rows.append(current)
         current = sr.at[current, "parent_code"]
-    out = sr.loc[rows, ["name", "level", "value", "target", "ci_low", "ci_high", "verdict"]]
+    out = sr.loc[rows, ["name", "level", "value", "target", "ci_low", "ci_high", "significance", "verdict"]]
     return out.assign(boys=sr.loc[rows, "numerator"], girls=sr.loc[rows, "denominator"]).reset_index()
 
 

@@ -282,7 +282,7 @@ def test_sex_ratio_high_by_chance_is_no_veto(engine, rules):
     engine_row = table[(table["unit_code"] == "VA") & (table["indicator"] == "sex_ratio_at_birth")].iloc[0]
     assert engine_row["value"] == pytest.approx(300.0)
     assert engine_row["status"] == "not_met"  # the point value is over the target ...
-    assert va["sex_ratio_at_birth|verdict"] == "chance"  # ... but within chance
+    assert va["sex_ratio_at_birth|verdict"] == "within_chance"  # ... but within chance
     assert va["sex_ratio_at_birth|status"] == "met"
     assert va["sex_ratio_at_birth|score"] == 10  # no points lost either
     assert not va["vetoed"]
@@ -295,7 +295,7 @@ def test_sex_ratio_significantly_high_vetoes(engine, rules):
         frame = assess(conn, "T", Y, "village", rules)
     f = _by_unit(frame)
     vb = f.loc["VB"]
-    assert vb["sex_ratio_at_birth|verdict"] == "high"
+    assert vb["sex_ratio_at_birth|verdict"] == "significantly_high"
     assert vb["sex_ratio_at_birth|ci_low"] > 110
     assert vb["vetoed"] and vb["veto_by"] == "sex_ratio_at_birth"
     assert vb["total"] == 100  # policy met; the sex ratio's 10 points lost

@@ -60,7 +60,7 @@ def failing_village(demo_db_url: str) -> dict:
     pc = table.loc[
         (table["indicator"] == "policy_compliance_rate")
         & table["level"].isin(["village", "community"])
-        & (table["status"] == "not_met")
+        & (table["verdict"] == "not_met")
     ]
     village = pc.sort_values(["value", "unit_code"]).iloc[0]
     card = views.scorecard(table, village["parent_code"])
@@ -213,7 +213,7 @@ def test_scorecard_click_opens_the_village_with_the_clis_numbers(server, demo_db
             for code in CHECKED:
                 ind = registry.get(code)
                 assert shown[ind.name("zh")][t("value")] == ind.format(expected[code]), code
-            assert shown[registry.get("policy_compliance_rate").name("zh")][t("status")].startswith("✘")
+            assert shown[registry.get("policy_compliance_rate").name("zh")][t("verdict")].startswith("✘")
             sex_ratio = registry.get("sex_ratio_at_birth").format(expected["sex_ratio_at_birth"])
             assert page.get_by_text(f"**{sex_ratio}**").count() == 0  # markdown rendered, not raw
             assert page.locator("strong", has_text=sex_ratio).count() >= 1

@@ -39,6 +39,7 @@ def test_indicators_prints_every_unit_and_indicator_as_the_engine_computes(demo_
         "value",
         "target",
         "status",
+        "verdict",
     ]
     engine = make_engine(demo_db_url)
     with engine.connect() as conn:
@@ -48,6 +49,7 @@ def test_indicators_prints_every_unit_and_indicator_as_the_engine_computes(demo_
     for row in rows[:60]:
         want = table.loc[(row["unit_code"], row["indicator"])]
         assert row["status"] == want["status"]
+        assert row["verdict"] == want["verdict"]
         if row["value"] == "":
             assert want["status"] == "no_data"  # an empty cell, never 0, NaN or inf
         else:

@@ -21,7 +21,7 @@ from geo.choropleth import SEX_RATIO, SEX_RATIO_COLOURS, funnel_frame, map_frame
 from geo.demo import CENTRE_LAT, CENTRE_LON, demo_boundaries
 from geo.simplify import is_coverage, simplify_coverage, vertex_count
 from queries.demo import _structure
-from queries.stats import sex_ratio_verdict
+from queries.verdict import judge
 
 COUNTY = "330781"
 T1, T2 = "330781101", "330781102"
@@ -374,12 +374,15 @@ WORDS = dict(
 
 
 def long_table(values: dict[str, tuple[float, float]], indicator: str = SEX_RATIO, target: float = 110.0):
-    """An engine-like long table: per village (numerator, denominator)."""
+    """An engine-like long table: per village (numerator, denominator), judged as the engine does."""
     codes = list(values)
     num = np.array([v[0] for v in values.values()], dtype=float)
     den = np.array([v[1] for v in values.values()], dtype=float)
-    lo, hi, verdict = sex_ratio_verdict(num, den, np.full(len(codes), target))
-    value = np.where(den > 0, num / np.where(den > 0, den, 1) * 100, np.nan)
+    scale = 100.0 if indicator in (SEX_RATIO, "migrant_service_coverage") else 1.0
+    value = np.where(den > 0, num / np.where(den > 0, den, 1) * scale, np.nan)
+    judged = judge(
+        np.full(len(codes), indicator, dtype=object), value, np.full(len(codes), target), num, den, 1.0
+    )
     return pd.DataFrame(
         {
             "unit_code": codes,
@@ -391,10 +394,7 @@ def long_table(values: dict[str, tuple[float, float]], indicator: str = SEX_RATI
             "denominator": den,
             "value": value,
             "target": target,
-            "status": np.where(np.isnan(value), "no_data", np.where(value <= target, "met", "not_met")),
-            "ci_low": lo,
-            "ci_high": hi,
-            "verdict": verdict,
+            **{k: judged[k] for k in ("status", "ci_low", "ci_high", "significance", "verdict")},
         }
     )
 
@@ -415,10 +415,9 @@ def test_sex_ratio_frame_marks_only_significant_units():
 
 
 def test_other_indicator_bins_are_quintiles_and_marks_not_met():
-    table = long_table({c: (float(i), 100.0) for i, c in enumerate("abcdefghij")})
-    table["indicator"] = "migrant_service_coverage"
-    table["target"] = 4.5
-    table["status"] = np.where(table["value"] >= 4.5, "met", "not_met")
+    table = long_table(
+        {c: (float(i), 100.0) for i, c in enumerate("abcdefghij")}, "migrant_service_coverage", 4.5
+    )
     frame = map_frame(table, "migrant_service_coverage", "village", WORDS, "en")
     assert frame.units["marked"].sum() == 5
     assert frame.units["bin"].nunique() == 5

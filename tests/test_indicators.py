@@ -9,7 +9,7 @@ import pytest
 
 from queries.indicators import UnknownUnit, compute
 from queries.period import PeriodError, make_period
-from queries.stats import sex_ratio_verdict
+from queries.stats import sex_ratio_significance
 from tests.factory import County
 
 Y = 2025
@@ -57,7 +57,7 @@ def test_seed_township_by_hand(engine):
     assert sr.value == pytest.approx(105.95, abs=0.005)
     assert sr.ci_low == pytest.approx(86.69, abs=0.01)
     assert sr.ci_high == pytest.approx(129.48, abs=0.01)
-    assert sr.verdict == "chance"
+    assert sr.significance == "chance" and sr.verdict == "no_target"
 
     pc = r[("T1", "policy_compliance_rate")]
     assert (pc.numerator, pc.denominator) == (326, 381)
@@ -186,7 +186,7 @@ def test_rate_targets_inherit_from_nearest_ancestor_even_above_the_root(engine):
     v1 = r[("V1", "policy_compliance_rate")]  # 170 of 190
     assert v1.value == pytest.approx(89.47, abs=0.005) and v1.status == "not_met"
     assert r[("V1", "sex_ratio_at_birth")].status == "not_met"  # 100/90 = 111.1 > 110 ...
-    assert r[("V1", "sex_ratio_at_birth")].verdict == "chance"  # ... but chance explains it
+    assert r[("V1", "sex_ratio_at_birth")].verdict == "within_chance"  # ... but chance explains it
 
 
 def test_met_rules_follow_direction(engine):
@@ -257,15 +257,15 @@ def test_unknown_root_and_bad_period(engine):
 
 
 def test_wilson_interval_matches_hand_values():
-    lo, hi, verdict = sex_ratio_verdict(196, 185)
+    lo, hi, verdict = sex_ratio_significance(196, 185)
     assert (round(lo, 2), round(hi, 2), verdict) == (86.69, 129.48, "chance")
     # 600 boys and 450 girls: p = 0.5714, Wilson 95 % [0.5413, 0.6010] → ratio [118.0, 150.6]
-    lo, hi, verdict = sex_ratio_verdict(600, 450)
+    lo, hi, verdict = sex_ratio_significance(600, 450)
     assert lo == pytest.approx(118.0, abs=0.1) and hi == pytest.approx(150.6, abs=0.1)
     assert verdict == "high"
     # 300 boys, 250 girls → [101.48, 141.90]: within chance against 107, but high against a
     # target of 100, which is the lower line.
-    assert sex_ratio_verdict(300, 250)[2] == "chance"
-    assert sex_ratio_verdict(300, 250, 100)[2] == "high"
+    assert sex_ratio_significance(300, 250)[2] == "chance"
+    assert sex_ratio_significance(300, 250, 100)[2] == "high"
     # Far more girls: significantly low.
-    assert sex_ratio_verdict(400, 500)[2] == "low"
+    assert sex_ratio_significance(400, 500)[2] == "low"

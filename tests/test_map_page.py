@@ -19,6 +19,7 @@ from queries.demo import COUNTY_CODE
 from queries.indicators import compute
 from queries.period import make_period
 from queries.series import sex_ratio_pooled
+from queries.verdict import FAILING
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 MAP = "../pages/map.py"  # relative to the entry script, dashboard/app.py
@@ -71,8 +72,8 @@ def map_args(at: AppTest) -> dict:
 
 def significant(rows: pd.DataFrame) -> list[str]:
     """Significantly high first (by lower bound, highest first), then significantly low."""
-    high = rows[rows["verdict"] == "high"].sort_values(["ci_low"], ascending=False)
-    low = rows[rows["verdict"] == "low"].sort_values(["ci_high"])
+    high = rows[rows["verdict"] == "significantly_high"].sort_values(["ci_low"], ascending=False)
+    low = rows[rows["verdict"] == "significantly_low"].sort_values(["ci_high"])
     return [*high["unit_code"], *low["unit_code"]]
 
 
@@ -86,7 +87,7 @@ def test_marked_villages_are_the_engines_significant_ones(db_url, engine_table):
     assert expected, "the demo county should have significant villages"
     assert listed_codes(at) == expected
     # A village whose point value is far above normal but within chance is not listed.
-    chance = rows[(rows["verdict"] == "chance") & (rows["value"] > 130)]
+    chance = rows[(rows["verdict"] == "within_chance") & (rows["value"] > 130)]
     assert len(chance) and not set(chance["unit_code"]) & set(listed_codes(at))
 
 
@@ -124,7 +125,7 @@ def test_township_level_and_another_indicator(db_url, engine_table):
     rows = engine_table[
         (engine_table["indicator"] == "migrant_service_coverage") & (engine_table["level"] == "township")
     ]
-    failing = sorted(rows.loc[rows["status"] == "not_met", "unit_code"])
+    failing = sorted(rows.loc[rows["verdict"].isin(FAILING), "unit_code"])
     if failing:
         assert sorted(listed_codes(at)) == failing
     else:

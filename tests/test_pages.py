@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import level_name, status_label, t
+from dashboard.i18n import level_name, t, verdict_label
 from queries import catalogue, registry
 from queries.db import make_engine
 from queries.indicators import compute, county_code
@@ -178,10 +178,10 @@ def test_detail_of_a_village_shows_the_engines_numbers(app_env, demo):
         assert row[t("value")] == shown(demo, village, code)
         assert row[t("detail_parent_value")] == shown(demo, town, code)
         status = demo.table.loc[
-            (demo.table["unit_code"] == village) & (demo.table["indicator"] == code), "status"
+            (demo.table["unit_code"] == village) & (demo.table["indicator"] == code), "verdict"
         ].iloc[0]
-        assert row[t("status")].startswith(status_label(status))
-    assert table.loc["政策符合率", t("status")].startswith("✘")
+        assert row[t("verdict")].startswith(verdict_label(status))
+    assert table.loc["政策符合率", t("verdict")].startswith("✘")
 
     sr = demo.table.loc[
         (demo.table["unit_code"] == village) & (demo.table["indicator"] == "sex_ratio_at_birth")
@@ -233,7 +233,7 @@ def test_detail_in_english(app_env, demo):
     assert at.title[0].value == f"Unit detail · {demo.names[village]}"
     table = frame(at).set_index("Indicator")
     assert table.loc["Birth rate", "Value"] == shown(demo, village, "birth_rate")
-    assert table.loc["Policy compliance rate", "Status"].startswith("✘ Not met")
+    assert table.loc["Policy compliance rate", "Verdict"].startswith("✘ Not met")
 
 
 # --------------------------------------------------------------------------- a period with nothing in it

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import TEXT, service_name, status_label, t
+from dashboard.i18n import TEXT, service_name, t, verdict_label
 from queries import registry
 from queries.db import make_engine
 from queries.demo import COUNTY_CODE
@@ -206,8 +206,8 @@ def test_migrant_coverage_is_the_engines_value(app_env, engine_values):
         assert fmt(row[t("mg_coverage")]) == fmt(value(table, unit, code))
         assert row[t("mg_inflow")] == value(table, unit, code, "denominator")
         assert row[t("mg_served")] == value(table, unit, code, "numerator")
-        assert row[t("status")] == status_label(
-            table.loc[(table["unit_code"] == unit) & (table["indicator"] == code), "status"].iloc[0]
+        assert row[t("verdict")] == verdict_label(
+            table.loc[(table["unit_code"] == unit) & (table["indicator"] == code), "verdict"].iloc[0]
         )
     not_served = list(priority[t("mg_not_served")])
     assert not_served == sorted(not_served, reverse=True)

@@ -200,18 +200,18 @@ def test_workbook_flags_a_vetoed_unit_with_its_cause(workbook, frames):
         assert "–" in text
 
 
-def test_workbook_status_cells_are_filled_with_the_status_colour(workbook, frames):
+def test_workbook_value_cells_are_filled_with_the_verdicts_colour(workbook, frames):
     seen = set()
     for level, sheet in papers.SHEETS.items():
         ws, frame = workbook[sheet], frames[level]
-        codes = [c[: -len("|status")] for c in frame.columns if c.endswith("|status")]
+        codes = [c[: -len("|verdict")] for c in frame.columns if c.endswith("|verdict")]
         for code in codes:
             col = _indicator_column(ws, code, "实际值")
-            for i, status in enumerate(frame[f"{code}|status"]):
+            for i, status in enumerate(frame[f"{code}|verdict"]):
                 fill = ws.cell(i + 3, col).fill
                 assert fill.fill_type == "solid"
                 assert fill.fgColor.rgb.upper().endswith(
-                    registry.STATUS[status].background.lstrip("#").upper()
+                    registry.VERDICT[status].background.lstrip("#").upper()
                 )
                 seen.add(status)
     assert {"met", "not_met"} <= seen
@@ -295,7 +295,7 @@ def test_map_outlines_high_and_low_units_from_village_boundaries_alone(demo_url)
     with make_engine(demo_url).connect() as conn:
         units = units_frame(conn)
         table = compute(conn, COUNTY_CODE, make_period(YEAR, date(2025, 6, 30)))
-    assert {"high", "low"} <= set(table["verdict"].dropna())
+    assert {"high", "low"} <= set(table["significance"].dropna())
     villages = demo_boundaries(units)
     assert set(villages["level"]) <= {"village", "community"}
     url = papers._sex_ratio_map(papers._boundary_frame(villages, units), table, units)

@@ -22,7 +22,7 @@ from queries.series import (
     sex_ratio_pooled,
     trend,
 )
-from queries.stats import sex_ratio_verdict
+from queries.stats import sex_ratio_significance
 from tests.factory import County
 
 Y = 2025
@@ -130,7 +130,7 @@ def test_monthly_births_split_by_sex_and_basis(engine):
 # --------------------------------------------------------------------------- trend
 
 
-def test_trend_has_one_row_per_year_and_indicator_and_cuts_the_open_year(engine):
+def test_trend_cuts_every_year_at_the_same_day_so_like_is_compared_with_like(engine):
     with engine.begin() as conn:
         c = tree(conn)
         for year in (Y - 2, Y - 1):
@@ -143,27 +143,31 @@ def test_trend_has_one_row_per_year_and_indicator_and_cuts_the_open_year(engine)
         c.births("V3", 9, "F", date(Y, 1, 1))  # another township
         c.target(Y - 1, "C", "birth_rate", 5.5)
         c.settle()
-        t = trend(conn, "T1", [Y - 2, Y - 1, Y], "registered", as_of_month_day=(6, 30))
+        t = trend(conn, "T1", [Y - 2, Y - 1, Y], "registered", as_of_month_day=date(Y, 6, 30))
         full = trend(conn, "T1", [Y - 1, Y], "registered")
         as_date = trend(conn, "T1", [Y], "registered", as_of_month_day=date(2024, 6, 30))
-    assert list(t.columns[:7]) == [
+    assert list(t.columns[:8]) == [
         "year",
         "indicator",
         "value",
         "target",
         "status",
+        "verdict",
         "numerator",
         "denominator",
     ]
     assert len(t) == 3 * len(registry.INDICATORS)
     assert not t.duplicated(["year", "indicator"]).any()
     births = t.loc[t["indicator"] == "birth_rate"].set_index("year")
-    assert births["numerator"].to_dict() == {Y - 2: 4, Y - 1: 6, Y: 3}  # T1 only, Y cut at 30 June
-    assert births.loc[Y - 1, "value"] == pytest.approx(6 / 2000 * 1000)
-    assert births.loc[Y - 1, "target"] == 5.5 and births.loc[Y - 1, "status"] == "met"  # 3 ‰ ≤ 5.5
-    assert births.loc[Y - 2, "status"] == "no_target"
-    assert births["as_of"].tolist() == [date(Y - 2, 12, 31), date(Y - 1, 12, 31), date(Y, 6, 30)]
-    assert full.loc[(full["indicator"] == "birth_rate") & (full["year"] == Y), "numerator"].item() == 8
+    # T1 only, every year cut at 30 June: Y - 1's November births are not beside Y's half year.
+    assert births["numerator"].to_dict() == {Y - 2: 4, Y - 1: 0, Y: 3}
+    assert births.loc[Y - 2, "value"] == pytest.approx(4 / 2000 * 1000)
+    assert births.loc[Y - 1, "target"] == 5.5 and births.loc[Y - 1, "verdict"] == "met"
+    assert births.loc[Y - 2, "verdict"] == "no_target"
+    assert births["as_of"].tolist() == [date(Y - 2, 6, 30), date(Y - 1, 6, 30), date(Y, 6, 30)]
+    whole = full.loc[full["indicator"] == "birth_rate"].set_index("year")
+    assert whole["numerator"].to_dict() == {Y - 1: 6, Y: 8}
+    assert whole["as_of"].tolist() == [date(Y - 1, 12, 31), date(Y, 12, 31)]
     assert as_date.loc[as_date["indicator"] == "birth_rate", "numerator"].item() == 3
 
 
@@ -427,14 +431,14 @@ def test_pooled_sex_ratio_sums_the_years(engine):
     sr = [t.set_index(["unit_code", "indicator"]).loc[("V1", "sex_ratio_at_birth")] for t in per_year]
     assert v1.boys == sum(r.numerator for r in sr) and v1.girls == sum(r.denominator for r in sr)
     assert v1.value == pytest.approx(14 / 11 * 100)
-    lo, hi, verdict = sex_ratio_verdict(14, 11, 110)
-    assert (v1.target, v1.ci_low, v1.ci_high, v1.verdict) == (
+    lo, hi, significance = sex_ratio_significance(14, 11, 110)
+    assert (v1.target, v1.ci_low, v1.ci_high, v1.significance) == (
         110,
         pytest.approx(lo),
         pytest.approx(hi),
-        verdict,
+        significance,
     )
-    assert v1.verdict == "chance"
+    assert v1.significance == "chance" and v1.verdict == "within_chance"  # 127 > 110 on 25 births
     v3 = pooled.set_index("unit_code").loc["V3"]
     assert (v3.boys, v3.girls) == (3, 0) and math.isnan(v3.value) and v3.verdict == "no_data"
     assert pooled.set_index("unit_code").loc["V2", "births"] == 0
@@ -449,5 +453,7 @@ def test_pooled_sex_ratio_sums_the_years(engine):
         "target",
         "ci_low",
         "ci_high",
+        "status",
+        "significance",
         "verdict",
     ]

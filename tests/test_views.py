@@ -8,7 +8,7 @@ import pandas as pd
 from queries import views
 
 
-def row(unit, indicator, value, target, status, verdict=None, parent="T"):
+def row(unit, indicator, value, target, status, verdict=None, significance=None, parent="T"):
     return dict(
         unit_code=unit,
         name=f"村{unit}",
@@ -26,7 +26,8 @@ def row(unit, indicator, value, target, status, verdict=None, parent="T"):
         pace=None,
         ci_low=np.nan,
         ci_high=np.nan,
-        verdict=verdict,
+        significance=significance,
+        verdict=verdict or status,
     )
 
 
@@ -34,33 +35,35 @@ TABLE = pd.DataFrame(
     [
         # A: meets compliance, sex ratio 140 on a handful of births: chance, not a failure.
         row("A", "policy_compliance_rate", 96.0, 95.0, "met"),
-        row("A", "sex_ratio_at_birth", 140.0, 110.0, "not_met", "chance"),
+        row("A", "sex_ratio_at_birth", 140.0, 110.0, "not_met", "within_chance", "chance"),
         # B: misses compliance by 5 %, sex ratio significantly high.
         row("B", "policy_compliance_rate", 90.25, 95.0, "not_met"),
-        row("B", "sex_ratio_at_birth", 125.0, 110.0, "not_met", "high"),
+        row("B", "sex_ratio_at_birth", 125.0, 110.0, "not_met", "significantly_high", "high"),
         # C: misses compliance by 1 %, sex ratio fine.
         row("C", "policy_compliance_rate", 94.05, 95.0, "not_met"),
-        row("C", "sex_ratio_at_birth", 104.0, 110.0, "met", "chance"),
+        row("C", "sex_ratio_at_birth", 104.0, 110.0, "met", "met", "chance"),
     ]
 )
 
 
-def test_sex_ratio_within_chance_is_shown_as_chance_not_failure():
-    shown = views.shown_status(TABLE)
-    assert list(shown) == ["met", "chance", "not_met", "not_met", "not_met", "met"]
-
-
-def test_scorecard_ranks_by_met_then_shortfall_and_counts_failures_honestly():
+def test_scorecard_shows_the_engines_verdict_and_counts_failures_honestly():
     card = views.scorecard(TABLE, "T").set_index("unit_code")
     assert card.loc["A", "failing"] == 0  # the chance sex ratio is not a failure
     assert card.loc["A", "judged"] == 2
     assert card.loc["B", "failing"] == 2
     assert card.loc["C", "failing"] == 1
-    assert card.loc["A", "sex_ratio_at_birth|status"] == "chance"
-    assert card.loc["B", "sex_ratio_at_birth|status"] == "not_met"
+    assert card.loc["A", "sex_ratio_at_birth|verdict"] == "within_chance"
+    assert card.loc["B", "sex_ratio_at_birth|verdict"] == "significantly_high"
     # A meets one; B and C meet none and one; C's mean shortfall (0.5 %) beats B's.
     assert (card.loc["A", "rank"], card.loc["C", "rank"], card.loc["B", "rank"]) == (1, 2, 3)
     assert card.loc["B", "policy_compliance_rate|gap"] == -4.75
+
+
+def test_a_significantly_low_sex_ratio_fails_by_its_distance_below_the_band():
+    low = pd.DataFrame([row("D", "sex_ratio_at_birth", 86.0, 110.0, "met", "significantly_low", "low")])
+    card = views.scorecard(low, "T").set_index("unit_code")
+    assert card.loc["D", "failing"] == 1 and card.loc["D", "met"] == 0
+    assert np.isclose(views.shortfall(low).iloc[0], (103 - 86) / 103)
 
 
 def test_units_behind_lists_worst_first_with_their_worst_indicator():
