@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from dashboard.i18n import t
-from queries import registry
+from queries import registry, xlsx
 from queries.assessment import Rules, assess, assessment_summary
 from queries.catalogue import units_frame
 from queries.indicators import compute
@@ -167,11 +167,8 @@ def assessment_workbook(
 
 
 def _workbook(p: _Papers) -> bytes:
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": False})
-    wb.set_properties({"title": p.title, "subject": "年终考核", "author": "人口计生目标监测"})
+    wb = xlsx.workbook(buf, {"title": p.title, "subject": "年终考核", "author": "人口计生目标监测"})
     for level in LEVELS:
         _sheet(wb, p, level)
     wb.close()
