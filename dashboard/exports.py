@@ -35,9 +35,35 @@ def scorecard_export(card: pd.DataFrame, codes: list[str], lang: str = "zh") -> 
     return out
 
 
+# OWASP's CSV injection list: a spreadsheet evaluates a cell that starts with one of these.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_csv_text(value):
+    """A text cell that a spreadsheet would evaluate, prefixed with ``'`` so it is shown as
+    text (OWASP, CSV Injection); anything else, numbers included, is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell neutralised; numeric columns are left as they are,
+    so a negative rate stays the number -1.23."""
+    out = frame.copy()
+    for col in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):
+            out[col] = out[col].map(neutralise_csv_text)
+    out.columns = [neutralise_csv_text(c) for c in out.columns]
+    return out
+
+
 def to_csv(frame: pd.DataFrame) -> bytes:
-    # A BOM makes Excel on a Chinese Windows read the file as UTF-8.
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """The table as a CSV download: text cells neutralised (``csv_safe``), UTF-8 with a BOM."""
+    # A BOM makes Excel on a Chinese Windows read the file as UTF-8. The csv module quotes a
+    # field holding a character of the line terminator: with RFC 4180's CRLF that covers a
+    # lone CR inside a name too, which "\n" alone would leave bare to end the row in Excel.
+    return csv_safe(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
