@@ -501,6 +501,7 @@ def _map_panel(ax, shapes, frame, towns=None, labels: bool = False) -> None:
                 ha="center",
                 va="center",
                 fontsize=7.5 if labels else 6.5,
+                parse_math=False,  # a name such as "$5$村" is text, not mathtext
                 path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")],
             )
     lat = float(np.mean(drawn.total_bounds[[1, 3]]))
@@ -653,6 +654,13 @@ def make_paper(
 
 def _e(value) -> str:
     return html.escape(str(value))
+
+
+def _css_string(value) -> str:
+    """Text for a quoted CSS string inside <style>: html.escape does not apply there, so
+    every character but letters, digits and spaces becomes a CSS escape; a county name
+    holding a quote, a backslash or ``</style>`` cannot end the string or the element."""
+    return "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(value))
 
 
 def _status_cell(status: str | None, kinds: dict[str, registry.Status] = registry.STATUS) -> str:
@@ -940,7 +948,7 @@ def _pdf(conn: Connection, p: _Papers, boundaries, no_map_reason: str) -> bytes:
         "font": FONT_FAMILY,
         "accent": ACCENT,
         "header": HEADER_FILL,
-        "title": p.title.replace('"', ""),
+        "title": _css_string(p.title),
     }
     document = (
         f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(p.title)}</title>"
