@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from dashboard.i18n import t
-from queries import clock, registry
+from queries import clock, registry, xlsx
 from queries.assessment import Rules, assess, assessment_summary
 from queries.catalogue import units_frame
 from queries.indicators import compute
@@ -167,11 +167,8 @@ def assessment_workbook(
 
 
 def _workbook(p: _Papers) -> bytes:
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": False})
-    wb.set_properties({"title": p.title, "subject": "年终考核", "author": "人口计生目标监测"})
+    wb = xlsx.workbook(buf, {"title": p.title, "subject": "年终考核", "author": "人口计生目标监测"})
     for level in LEVELS:
         _sheet(wb, p, level)
     wb.close()
@@ -504,6 +501,7 @@ def _map_panel(ax, shapes, frame, towns=None, labels: bool = False) -> None:
                 ha="center",
                 va="center",
                 fontsize=7.5 if labels else 6.5,
+                parse_math=False,  # a name such as "$5$村" is text, not mathtext
                 path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")],
             )
     lat = float(np.mean(drawn.total_bounds[[1, 3]]))
@@ -665,6 +663,13 @@ def make_papers(
 
 def _e(value) -> str:
     return html.escape(str(value))
+
+
+def _css_string(value) -> str:
+    """Text for a quoted CSS string inside <style>: html.escape does not apply there, so
+    every character but letters, digits and spaces becomes a CSS escape; a county name
+    holding a quote, a backslash or ``</style>`` cannot end the string or the element."""
+    return "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(value))
 
 
 def _status_cell(verdict: str | None) -> str:
@@ -946,7 +951,7 @@ def _pdf(conn: Connection, p: _Papers, boundaries, no_map_reason: str, step=None
         "font": FONT_FAMILY,
         "accent": ACCENT,
         "header": HEADER_FILL,
-        "title": p.title.replace('"', ""),
+        "title": _css_string(p.title),
     }
     document = (
         f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(p.title)}</title>"

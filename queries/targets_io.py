@@ -38,11 +38,13 @@ from queries.measures import frame as sql_frame
 from queries.measures import unit_tree
 from queries.schema import targets, unit_ancestors, units
 from queries.validation import ImportFailed, RowError, validate
+from queries.xlsx import XLSX_MIME, workbook, write_cell
 
 __all__ = [
     "CHANGE_KINDS",
     "HEADERS",
     "SHEET",
+    "XLSX_MIME",
     "delete_targets",
     "own_targets",
     "preview_changes",
@@ -76,7 +78,6 @@ TEMPLATE_COLUMNS: tuple[str, ...] = (
 LEVEL_ZH = {"county": "县（市）", "township": "乡镇（街道）", "village": "村", "community": "社区"}
 CHANGE_KINDS = ("added", "changed", "unchanged", "kept")
 DEFAULT_LABEL = "目标模板.xlsx"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --------------------------------------------------------------------------- the template
@@ -192,11 +193,9 @@ HELP_LINES = (
 def template_xlsx(conn: Connection, root: str, year: int) -> bytes:
     """The template as an .xlsx workbook: sheet 目标 (header frozen, 目标值 highlighted and
     checked by Excel as a number ≥ 0) and 填写说明 (how to fill it in)."""
-    import xlsxwriter
-
     frame = template_frame(conn, root, year)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": False})
+    wb = workbook(buf)
     ws = wb.add_worksheet(SHEET)
     bold = wb.add_format({"bold": True, "bg_color": "#DCE4EE", "border": 1})
     bold_edit = wb.add_format({"bold": True, "bg_color": "#FFE699", "border": 1})
@@ -219,12 +218,7 @@ def template_xlsx(conn: Connection, root: str, year: int) -> bytes:
         values = frame[name].tolist()
         fmt = edit if name == "目标值" else grey if name in INFO_HEADERS else None
         for r, v in enumerate(values, start=1):
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                ws.write_blank(r, i, None, fmt)
-            elif isinstance(v, str):
-                ws.write_string(r, i, v, fmt)
-            else:
-                ws.write_number(r, i, float(v), fmt)
+            write_cell(ws, r, i, v, fmt)
     n = len(frame)
     target_col = TEMPLATE_COLUMNS.index("目标值")
     ws.write_comment(
