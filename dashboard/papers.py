@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from dashboard.assessment_view import shortfall_name
 from dashboard.i18n import t
 from queries import registry
 from queries.assessment import Rules, assess, assessment_summary
@@ -765,6 +766,12 @@ def _veto_section(p: _Papers) -> str:
                     verdict = registry.VERDICT.get(r.get(f"{code}|verdict") or "no_data")
                     note = f"95%区间 {_interval(r.get(f'{code}|ci_low'), r.get(f'{code}|ci_high'))}"
                     note += f"，{verdict.name_zh}" if verdict else ""
+                elif _finite(r.get(f"{code}|shortfall")):
+                    # a count veto: the count it rests on, not the rate of a few births
+                    rule = p.rule(level, code)
+                    note = f"{shortfall_name(code, 'zh')} {int(r[f'{code}|shortfall'])} 例"
+                    if rule is not None and rule.veto_count_above is not None:
+                        note += f"，超过 {rule.veto_count_above} 例"
                 else:
                     note = "未达到目标"
                 unit = (
