@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from dashboard.i18n import indicator_name, t, verdict_label
+from dashboard.i18n import TEXT, indicator_name, t, verdict_label
 from queries import registry
 from queries.assessment import Rule
 
@@ -85,7 +85,37 @@ def status_text(row: pd.Series, code: str, lang: str) -> str:
         text += (
             f"（{t('sex_ratio_interval', lang)} {fmt(row[f'{code}|ci_low'])}–{fmt(row[f'{code}|ci_high'])}）"
         )
+    shortfall = row.get(f"{code}|shortfall")
+    if _finite(shortfall):
+        text += f"（{t('as_shortfall_count', lang, what=shortfall_name(code, lang), n=int(round(float(shortfall))))}）"
     return text
+
+
+def shortfall_name(code: str, lang: str) -> str:
+    """What ``veto_count_above`` counts for an indicator: births out of policy, couples not
+    checked…; else the plain denominator − numerator."""
+    key = f"as_shortfall_{code}"
+    if key in TEXT:
+        return t(key, lang)
+    ind = registry.get(code)
+    if lang == "zh":
+        return t("as_shortfall_generic", lang, den=ind.denominator_zh, num=ind.numerator_zh)
+    return t("as_shortfall_generic", lang, den=ind.denominator_en, num=ind.numerator_en)
+
+
+def veto_rule_text(rule: Rule, lang: str) -> str:
+    """How the rule vetoes: on the rate (not met) or on a count (more than N)."""
+    if rule.veto_count_above is not None:
+        return t(
+            "as_veto_count_rule", lang, what=shortfall_name(rule.indicator, lang), n=rule.veto_count_above
+        )
+    return t("as_veto_rule", lang)
+
+
+def vetoed_by(row: pd.Series, code: str) -> bool:
+    """Whether ``code`` vetoed the unit — as the assessment decided it, not re-derived from
+    the status (a count veto, or a significantly low sex ratio, differ from "not met")."""
+    return code in str(row.get("veto_by") or "").split(",")
 
 
 def scoring_text(rule: Rule, lang: str) -> str:
@@ -101,12 +131,10 @@ def unit_breakdown(row: pd.Series, rules: tuple[Rule, ...], lang: str) -> pd.Dat
     for rule in rules:
         code = rule.indicator
         ind = registry.get(code)
-        status = row.get(f"{code}|status")
-        verdict = row.get(f"{code}|verdict")
         share = row.get(f"{code}|share")
         score = row.get(f"{code}|score")
         points = row.get(f"{code}|points")
-        vetoed = rule.veto and status == "not_met" and verdict != "significantly_low"
+        vetoed = vetoed_by(row, code)
         records.append(
             {
                 t("as_indicator", lang): ind.name(lang),
@@ -125,7 +153,7 @@ def unit_breakdown(row: pd.Series, rules: tuple[Rule, ...], lang: str) -> pd.Dat
                 t("as_scoring", lang): scoring_text(rule, lang),
                 t("as_veto", lang): ("✘ " + t("as_vetoed", lang))
                 if vetoed
-                else (t("as_veto_rule", lang) if rule.veto else ""),
+                else (veto_rule_text(rule, lang) if rule.veto else ""),
             }
         )
     return pd.DataFrame(records)
@@ -138,7 +166,7 @@ def rules_table(rules: tuple[Rule, ...], lang: str) -> pd.DataFrame:
             t("code", lang): [r.indicator for r in rules],
             t("as_points", lang): [r.points for r in rules],
             t("as_scoring", lang): [scoring_text(r, lang) for r in rules],
-            t("as_veto", lang): ["✘ " + t("as_veto_rule", lang) if r.veto else "" for r in rules],
+            t("as_veto", lang): ["✘ " + veto_rule_text(r, lang) if r.veto else "" for r in rules],
         }
     )
 

@@ -419,6 +419,21 @@ TEXT.update(
         "as_vetoed": ("否决", "vetoed"),
         "as_veto_rule": ("否决指标", "veto indicator"),
         "as_veto_only": ("只否决", "veto only"),
+        # veto_count_above: the count a rate falls short by (denominator − numerator)
+        "as_veto_count_rule": ("{what}超过 {n} 例否决", "vetoes above {n} {what}"),
+        "as_shortfall_count": ("{what} {n} 例", "{n} {what}"),
+        "as_shortfall_policy_compliance_rate": ("政策外出生", "births out of policy"),
+        "as_shortfall_prepregnancy_check_coverage": ("未检查的待孕夫妇", "couples not checked"),
+        "as_shortfall_migrant_service_coverage": ("未服务的流入人口", "inflow migrants not served"),
+        "as_shortfall_generic": ("未达标数（{den} − {num}）", "shortfall ({den} − {num})"),
+        "sc_not_assessment": (
+            "本页统计各单位达标的指标个数（达标多者在前），不是年终考核。年终考核按考核规则计分、"
+            "设一票否决，同一单位的名次可能不同。",
+            "This page counts the indicators each unit meets (most met first); it is not the year-end "
+            "assessment, which scores points under the assessment rules and vetoes, so a unit's rank there "
+            "can differ.",
+        ),
+        "sc_to_assessment": ("查看年终考核", "Open the year-end assessment"),
         "as_indicator": ("指标", "Indicator"),
         "as_share": ("得分比例", "Credited"),
         "as_score": ("得分", "Score"),
@@ -449,10 +464,11 @@ TEXT.update(
         ),
         "as_sex_ratio_note": (
             "出生人口性别比只有在 95% 区间整体高于目标线（107，或更低的目标）即“显著偏高”时才算未完成、才否决；"
-            "出生少的村仅点估计偏高属随机波动，不否决。",
+            "出生少的村仅点估计偏高属随机波动，不否决。显著偏低（区间整体低于 103）不算完成、该项 0 分，但不否决。",
             "The sex ratio at birth fails, and vetoes, only when its 95% interval lies wholly above the line (107, "
             "or the target where lower): significantly high. A village whose few births merely look high is "
-            "within chance and is not vetoed.",
+            "within chance and is not vetoed. A significantly low ratio (interval wholly below 103) is not met "
+            "and scores 0, but does not veto.",
         ),
         "as_breakdown": ("单位得分明细", "A unit's breakdown"),
         "as_pick_unit": ("单位", "Unit"),
@@ -471,13 +487,16 @@ TEXT.update(
             "- 完成目标得该项满分；“按完成比例”计分时，未完成按 实际值÷目标值（出生率等越低越好的指标为 目标值÷实际值）"
             "乘以分值，低于下限不得分。\n"
             "- 无数据按 0 分计；没有目标的指标不计分，也不否决。\n"
-            "- 否决指标未完成，考核不合格（一票否决），排在所有未否决单位之后。\n"
+            "- 否决指标未完成，考核不合格（一票否决），排在所有未否决单位之后。"
+            "写明按例数否决的（如村的政策外出生超过 3 例），按例数否决，得分仍按比率。\n"
             "- 比上年的名次按同一规则计算上年全年的考核。\n"
             "- 规则写在 `config/assessment.toml`（可用设置 assessment_rules 另指文件），文件中有详细说明。",
             "- A met target earns the indicator's points; with proportional scoring a miss earns points × value ÷ "
             "target (target ÷ value when lower is better), nothing below the floor.\n"
             "- No data scores 0; an indicator without a target is not counted and cannot veto.\n"
-            "- A veto indicator not met fails the unit (veto); it ranks after every unit not vetoed.\n"
+            "- A veto indicator not met fails the unit (veto); it ranks after every unit not vetoed. A rule that "
+            "vetoes on a count (e.g. a village with more than 3 births out of policy) vetoes on that count; its "
+            "points are still scored on the rate.\n"
             "- Last year's rank is last year's whole-year assessment under the same rules.\n"
             "- The rules are in `config/assessment.toml` (or the file named by the assessment_rules setting), "
             "explained in its comments.",

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from dashboard.assessment_view import shortfall_name
 from dashboard.i18n import t
 from queries import clock, registry, xlsx
 from queries.assessment import Rules, assess, assessment_summary
@@ -771,12 +772,16 @@ def _veto_section(p: _Papers) -> str:
             for i, code in enumerate(codes):
                 ind = registry.get(code)
                 value, target = r.get(f"{code}|value"), r.get(f"{code}|target")
-                if code == SEX_RATIO:
-                    note = f"95%区间 {_interval(r.get(f'{code}|ci_low'), r.get(f'{code}|ci_high'))}，"
-                else:
-                    note = ""
                 verdict = registry.VERDICT.get(r.get(f"{code}|verdict") or "no_data")
-                note += verdict.name_zh if verdict else ""
+                note = verdict.name_zh if verdict else ""
+                if code == SEX_RATIO:
+                    note = f"95%区间 {_interval(r.get(f'{code}|ci_low'), r.get(f'{code}|ci_high'))}，{note}"
+                elif _finite(r.get(f"{code}|shortfall")):
+                    # a count veto: the count it rests on, not the rate of a few births
+                    rule = p.rule(level, code)
+                    note = f"{shortfall_name(code, 'zh')} {int(r[f'{code}|shortfall'])} 例"
+                    if rule is not None and rule.veto_count_above is not None:
+                        note += f"，超过 {rule.veto_count_above} 例"
                 unit = (
                     f"<td class='u' rowspan='{len(codes)}'>{_e(r['name'])}</td>"
                     f"<td class='u' rowspan='{len(codes)}'>{_e(LEVEL_ZH.get(r['level'], r['level']))}</td>"

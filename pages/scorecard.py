@@ -29,6 +29,15 @@ st.caption(
     f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)}"
     + (f" · {level_name(child_level, lang)}" if child_level else "")
 )
+# The rank here counts indicators met; the year-end assessment scores points and vetoes, so
+# the same township can rank 2nd here and 9th there. Say so, and lead to the assessment.
+st.caption(t("sc_not_assessment", lang))
+st.page_link(
+    page_path("assessment.py"),
+    label=t("sc_to_assessment", lang),
+    icon=":material/military_tech:",
+    query_params=view_params(f),
+)
 
 url_state.follow("indicator", "", lambda v: v if v in registry.BY_CODE else None)
 c1, c2 = st.columns([3, 2])

@@ -103,7 +103,9 @@ def problems(conn: Connection) -> list[str]:
     if stamp != signature():
         return ["never built" if stamp is None else "built by another version"]
     empty = {
-        derived.name for derived, raw in _MUST_HOLD_ROWS if not _has_rows(conn, derived) and _has_rows(conn, raw)
+        derived.name
+        for derived, raw in _MUST_HOLD_ROWS
+        if not _has_rows(conn, derived) and _has_rows(conn, raw)
     }
     return [f"{name} is empty" for name in sorted(empty)]
 

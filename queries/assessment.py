@@ -19,9 +19,16 @@ Scoring (also explained in the rules file's comments, for the people who edit it
 * no target for the unit (own or inherited) → the indicator is not counted for that unit:
   neither points nor veto, and the unit's ``max_points`` is lower by the rule's points;
 * a veto indicator that is not met vetoes the unit; the sex ratio at birth is "not met"
-  only when its 95 % interval lies wholly above the line (``queries.stats`` verdict
-  ``high`` with the unit's target), never on the point value alone — a village whose few
-  births merely look high is within chance and counts as met.
+  when its 95 % interval lies wholly above the line (``queries.stats`` verdict ``high``
+  with the unit's target), never on the point value alone — a village whose few births
+  merely look high is within chance and counts as met. A significantly *low* ratio
+  (interval wholly below 103) is not met either (0 points: the spec's verdict
+  ``significantly_low`` is never "met"), but it does not veto: the veto is about high ratios;
+* a rule with ``veto_count_above = N`` vetoes on a count instead of on the rate: when the
+  rate's shortfall, denominator − numerator (for policy compliance the births out of
+  policy), is more than N. A village of 8 births with one out of policy has a rate of
+  87.5 %, which says little; "more than 3 out-of-policy births" is what a veto can fairly
+  rest on. The points are still scored on the rate.
 * rank: 1 is best, by total; units that share a total share a rank; vetoed units rank after
   every unit that is not vetoed, among themselves by total.
 * rank change: against last year's assessment under the same rules (the whole of last
@@ -64,7 +71,7 @@ LEVELS: tuple[str, ...] = ("township", "village")
 # The units each rules level covers.
 LEVEL_UNITS: dict[str, tuple[str, ...]] = {"township": ("township",), "village": ("village", "community")}
 SCORINGS: tuple[str, ...] = ("met_or_nothing", "proportional")
-RULE_KEYS: tuple[str, ...] = ("points", "scoring", "floor", "veto")
+RULE_KEYS: tuple[str, ...] = ("points", "scoring", "floor", "veto", "veto_count_above")
 SEX_RATIO = "sex_ratio_at_birth"
 EPS = 1e-9  # achievement compared with the floor, and totals ranked, at this tolerance
 
@@ -78,6 +85,23 @@ class Rule:
     scoring: str  # "met_or_nothing" | "proportional"
     floor: float  # proportional: share of the target below which the score is 0 (e.g. 0.8)
     veto: bool
+    # veto when denominator − numerator (e.g. births out of policy) is more than this; None:
+    # veto on the rate (not met)
+    veto_count_above: int | None = None
+
+
+def count_veto_allowed(code: str) -> bool:
+    """Whether ``veto_count_above`` means something for the indicator: a share of a count
+    (higher is better) whose denominator − numerator counts cases — births out of policy,
+    couples not checked, migrants not served — not a ratio or a rate per thousand."""
+    ind = registry.get(code)
+    return (
+        code != SEX_RATIO
+        and ind.source != "pending"
+        and ind.kind == "rate"
+        and ind.better == "higher"
+        and ind.denominator is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -259,13 +283,41 @@ def _rule(level: str, code: str, spec: dict, fail) -> Rule:
     else:
         floor = 0.0
 
+    count_above = None
+    if "veto_count_above" in spec:
+        raw = spec["veto_count_above"]
+        where = (level, code, "veto_count_above")
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+            fail(where, f"veto_count_above must be a whole number, 0 or more (e.g. 3), not {raw!r}")
+        if not count_veto_allowed(code):
+            allowed = ", ".join(c for c in registry.CODES if count_veto_allowed(c))
+            fail(
+                where,
+                f"veto_count_above counts what a rate's denominator has beyond its numerator (for "
+                f"policy_compliance_rate, the births out of policy); {code} has no such count. It applies "
+                f"to: {allowed}",
+            )
+        if not veto:
+            fail(
+                where,
+                "veto_count_above says when the indicator vetoes, so it needs veto = true in the same table",
+            )
+        count_above = int(raw)
+
     if ind.source == "pending" and (points > 0 or veto):
         fail(
             (level, code),
             f"{code} has no data yet (it comes with the data-quality checks); counting it would give every "
             "unit 0 points",
         )
-    return Rule(indicator=code, points=points, scoring=scoring, floor=float(floor), veto=veto)
+    return Rule(
+        indicator=code,
+        points=points,
+        scoring=scoring,
+        floor=float(floor),
+        veto=veto,
+        veto_count_above=count_above,
+    )
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -353,6 +405,12 @@ def _score_indicator(rule: Rule, rows: pd.DataFrame) -> pd.DataFrame:
     counted = status != "no_target"
     points = np.where(counted, rule.points, np.nan)
     score = np.where(counted, rule.points * share, np.nan)
+    if rule.veto_count_above is not None:
+        shortfall = rows["denominator"].to_numpy(float) - rows["numerator"].to_numpy(float)
+        veto = counted & has_value & (np.nan_to_num(shortfall, nan=0.0) > rule.veto_count_above)
+    else:
+        # A significantly low sex ratio fails (0 points) but never vetoes: the veto is for high ones.
+        veto = rule.veto & (status == "not_met") & (verdict != "significantly_low")
     out = pd.DataFrame(
         {
             "value": value,
@@ -362,10 +420,13 @@ def _score_indicator(rule: Rule, rows: pd.DataFrame) -> pd.DataFrame:
             "score": score,
             "points": points,
             "verdict": verdict,
-            "veto": rule.veto & (status == "not_met") & (verdict != "significantly_low"),
+            "veto": veto,
         },
         index=rows.index,
     )
+    if rule.veto_count_above is not None:
+        # the count the veto was decided on, for the page and the papers to show
+        out["shortfall"] = np.where(has_value, shortfall, np.nan)
     if rule.indicator == SEX_RATIO:
         out["ci_low"] = rows["ci_low"].to_numpy(float)
         out["ci_high"] = rows["ci_high"].to_numpy(float)
@@ -400,7 +461,9 @@ def _score(conn: Connection, root: str, period, level: str, rules: Rules, basis:
         rows = by_code.get(rule.indicator)
         if rows is None:
             rows = pd.DataFrame(
-                np.nan, index=units.index, columns=["value", "target", "ci_low", "ci_high"]
+                np.nan,
+                index=units.index,
+                columns=["numerator", "denominator", "value", "target", "ci_low", "ci_high"],
             ).assign(status="no_data", verdict="no_data")
         s = _score_indicator(rule, rows)
         for part in s.columns:

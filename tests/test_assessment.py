@@ -7,6 +7,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from queries.assessment import (
@@ -326,6 +327,147 @@ def test_village_level_covers_communities(engine, rules):
     assert list(same["unit_code"]) == list(frame["unit_code"])
 
 
+# --------------------------------------------------------------------------- veto on a count
+
+# Villages veto on births out of policy (more than 3) instead of on the rate; the township
+# table is only there because a rules file needs both levels.
+COUNT_RULES = """
+[township.birth_rate]
+points = 10
+
+[village.policy_compliance_rate]
+points = 100
+veto = true
+veto_count_above = 3
+
+[village.sex_ratio_at_birth]
+points = 10
+veto = true
+"""
+
+
+def out_of_policy_villages(conn) -> County:
+    """One township, policy compliance ≥ 95 % from the county (for Y only):
+    VA  8 births, 1 out of policy:  87.5 % — not met, but 1 is not more than 3: no veto
+    VB 30 births, 4 out of policy:  86.7 % — 4 is more than 3: vetoed
+    VC 100 births, 3 out of policy: 97.0 % — met, and exactly 3: no veto
+    VD 20 births, 3 out of policy:  85.0 % — not met, exactly 3: no veto
+    VE no births: no data, nothing out of policy
+    In Y − 1 (no target at all) VB had 5 out of policy: not counted, so no veto either."""
+    c = County(conn).units(
+        ("C", "县", "county", None),
+        ("T", "乡", "township", "C"),
+        *[(f"V{x}", f"{x}村", "village", "T") for x in "ABCDE"],
+    )
+    c.target(Y, "C", "policy_compliance_rate", 95.0)
+    for v, births, in_policy in (("VA", 8, 7), ("VB", 30, 26), ("VC", 100, 97), ("VD", 20, 17)):
+        _village(c, v, 2000, births, in_policy, 0, Y, MAR)
+    c.population(Y, "VE", 2000)
+    c.births("VB", 5, "M", date(Y - 1, 5, 1), in_policy=0)
+    c.births("VB", 5, "F", date(Y - 1, 5, 1), in_policy=1)
+    return c.settle()
+
+
+def test_a_village_vetoes_on_births_out_of_policy_not_on_the_rate(engine):
+    rules = parse_rules(COUNT_RULES)
+    with engine.begin() as conn:
+        out_of_policy_villages(conn)
+        frame = assess(conn, "T", Y, "village", rules)
+        by_rate = assess(
+            conn, "T", Y, "village", parse_rules(COUNT_RULES.replace("veto_count_above = 3\n", ""))
+        )
+    f = _by_unit(frame)
+    code = "policy_compliance_rate"
+    assert f[f"{code}|shortfall"].to_dict() == pytest.approx(
+        {"VA": 1, "VB": 4, "VC": 3, "VD": 3, "VE": np.nan}, nan_ok=True
+    )
+    # 8 births, one out of policy: the rate misses the target (no points) but nothing vetoes
+    va = f.loc["VA"]
+    assert va[f"{code}|value"] == pytest.approx(87.5)
+    assert va[f"{code}|status"] == "not_met" and va[f"{code}|score"] == 0
+    assert not va["vetoed"] and va["veto_by"] == ""
+    # more than 3 out of policy vetoes, and the unit ranks last
+    vb = f.loc["VB"]
+    assert vb["vetoed"] and vb["veto_by"] == code
+    assert vb["rank"] == len(frame)
+    assert f.loc[["VA", "VC", "VD", "VE"], "vetoed"].eq(False).all()  # 3 is not more than 3; no births
+    assert f.loc["VC", f"{code}|status"] == "met" and f.loc["VD", f"{code}|status"] == "not_met"
+    # the same villages under a veto on the rate: every village below 95 % is vetoed
+    assert set(by_rate.loc[by_rate["vetoed"], "unit_code"]) == {"VA", "VB", "VD"}
+
+
+def test_a_count_veto_needs_a_target_like_every_rule(engine):
+    with engine.begin() as conn:
+        out_of_policy_villages(conn)
+        last = assess(conn, "T", Y - 1, "village", parse_rules(COUNT_RULES))
+    vb = _by_unit(last).loc["VB"]
+    assert vb["policy_compliance_rate|status"] == "no_target"
+    assert vb["policy_compliance_rate|shortfall"] == 5
+    assert not vb["vetoed"]
+
+
+def test_sex_ratio_significantly_low_scores_nothing_and_never_vetoes(engine, rules):
+    """100 boys and 200 girls: ratio 50, interval about 39–64, wholly below 103."""
+    with engine.begin() as conn:
+        c = County(conn).units(
+            ("C", "县", "county", None), ("T", "乡", "township", "C"), ("VL", "低村", "village", "T")
+        )
+        c.target(Y, "C", "policy_compliance_rate", 90.0)
+        c.target(Y, "C", "sex_ratio_at_birth", 110.0)
+        c.population(Y, "VL", 50000)
+        c.births("VL", 100, "M", JUN)
+        c.births("VL", 200, "F", JUN)
+        c.settle()
+        frame = assess(conn, "T", Y, "village", rules)
+    vl = _by_unit(frame).loc["VL"]
+    assert vl["sex_ratio_at_birth|verdict"] == "significantly_low" and vl["sex_ratio_at_birth|ci_high"] < 103
+    assert vl["sex_ratio_at_birth|status"] == "not_met"  # never "met" (the spec's significantly_low)
+    assert vl["sex_ratio_at_birth|score"] == 0
+    assert not vl["vetoed"] and vl["veto_by"] == ""
+    assert vl["total"] == 100  # policy met; the sex ratio's 10 points lost
+
+
+# --------------------------------------------------------------------------- the demo county
+
+
+@pytest.fixture(scope="module")
+def demo_2025(tmp_path_factory) -> dict:
+    """The default demo county (15 townships, 400 villages and communities) with 2025 over,
+    assessed under the default rules, as a bureau would at its year-end meeting."""
+    from queries.db import make_engine
+    from queries.demo import COUNTY_CODE, create_demo
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo2025') / 'demo.sqlite'}")
+    try:
+        create_demo(engine, years=3, until=date(2025, 12, 31))
+        rules = load_rules()
+        with engine.connect() as conn:
+            return {level: assess(conn, COUNTY_CODE, 2025, level, rules) for level in ("township", "village")}
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_vetoes_a_handful_as_a_real_meeting_would(demo_2025):
+    towns, villages = demo_2025["township"], demo_2025["village"]
+    assert (len(towns), len(villages)) == (15, 400)
+    assert 1 <= towns["vetoed"].sum() <= 3
+    assert 1 <= villages["vetoed"].sum() <= 15
+    # the villages' policy veto is on the count: every one vetoed for it had more than 3
+    # births out of policy, and every village with more than 3 is vetoed
+    code = "policy_compliance_rate"
+    by_policy = villages["veto_by"].str.contains(code)
+    assert by_policy.any()
+    over = villages[f"{code}|shortfall"] > 3
+    assert (by_policy == over).all()
+    # a village missing the rate by a birth or two is not vetoed for it
+    assert ((villages[f"{code}|status"] == "not_met") & ~over).sum() > 10
+    # the sex ratio vetoes only when significantly high, at both levels
+    for frame in (towns, villages):
+        by_sr = frame["veto_by"].str.contains("sex_ratio_at_birth")
+        assert (frame.loc[by_sr, "sex_ratio_at_birth|verdict"] == "significantly_high").all()
+        assert (frame.loc[frame["sex_ratio_at_birth|verdict"] == "high", "vetoed"]).all()
+
+
 # --------------------------------------------------------------------------- the rules file
 
 
@@ -335,6 +477,13 @@ def test_default_rules_follow_the_seeds():
     for level in ("township", "village"):
         assert set(rules.vetoes(level)) == {"policy_compliance_rate", "sex_ratio_at_birth"}
         assert rules.max_points(level) == 100
+    # townships veto on the compliance rate (hundreds of births); villages on the count
+    policy = {
+        level: next(r for r in rules.level_rules(level) if r.indicator == "policy_compliance_rate")
+        for level in ("township", "village")
+    }
+    assert policy["township"].veto_count_above is None
+    assert policy["village"].veto_count_above == 3
     # in villages the sex ratio only vetoes: few births, no points to swing
     sr = next(r for r in rules.level_rules("village") if r.indicator == "sex_ratio_at_birth")
     assert sr.points == 0 and sr.veto
@@ -489,3 +638,45 @@ def test_load_rules_names_the_file(tmp_path: Path):
     assert str(info.value).startswith(f"{path} line {_line_of(RULES, 'points = 40')}: points must be")
     with pytest.raises(RulesError, match="does not exist"):
         load_rules(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("value", ['"3"', "-1", "2.5", "true"])
+def test_error_veto_count_above_not_a_whole_number_names_the_line(value):
+    text = COUNT_RULES.replace("veto_count_above = 3", f"veto_count_above = {value}")
+    err = _error(text)
+    assert err.line == _line_of(text, f"veto_count_above = {value}")
+    assert "veto_count_above must be a whole number, 0 or more" in str(err)
+    assert str(err).startswith(f"config/assessment.toml line {err.line}: ")
+
+
+def test_error_veto_count_above_on_a_rate_without_a_count_names_the_line():
+    text = COUNT_RULES.replace(
+        "[village.sex_ratio_at_birth]\npoints = 10\nveto = true",
+        "[village.sex_ratio_at_birth]\npoints = 10\nveto = true\nveto_count_above = 2",
+    )
+    err = _error(text)
+    assert err.line == _line_of(text, "veto_count_above = 2")
+    assert "sex_ratio_at_birth has no such count" in str(err)
+    text = COUNT_RULES.replace(
+        "[township.birth_rate]\npoints = 10",
+        "[township.birth_rate]\npoints = 10\nveto = true\nveto_count_above = 1",
+    )
+    err = _error(text)
+    assert err.line == _line_of(text, "veto_count_above = 1")
+    assert "birth_rate has no such count" in str(err)
+
+
+def test_error_veto_count_above_without_veto_names_the_line():
+    text = COUNT_RULES.replace("veto = true\nveto_count_above = 3", "veto_count_above = 3")
+    err = _error(text)
+    assert err.line == _line_of(text, "veto_count_above = 3")
+    assert "needs veto = true" in str(err)
+
+
+def test_veto_count_above_zero_is_allowed_and_other_shares_count_too():
+    rules = parse_rules(
+        COUNT_RULES.replace("veto_count_above = 3", "veto_count_above = 0")
+        + "\n[village.migrant_service_coverage]\npoints = 5\nveto = true\nveto_count_above = 10\n"
+    )
+    counts = {r.indicator: r.veto_count_above for r in rules.level_rules("village")}
+    assert counts == {"policy_compliance_rate": 0, "sex_ratio_at_birth": None, "migrant_service_coverage": 10}

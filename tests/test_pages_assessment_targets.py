@@ -244,3 +244,41 @@ def test_targets_page_refuses_a_bad_template_with_its_rows(writable_url):
     assert errors[t("tg_column")].tolist() == ["目标值"]
     assert not [b for b in at.button if b.key == "tg_save"]
     assert _stored(writable_url) == before
+
+
+# --------------------------------------------------------------------------- scorecard page
+
+
+SCORECARD = "../pages/scorecard.py"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scorecard_says_it_is_not_the_assessment_and_links_to_it(db_url, lang):
+    township = first_township(db_url)
+    at = open_page(SCORECARD, township=township, lang=lang)
+    assert t("sc_not_assessment", lang) in [c.value for c in at.caption]
+    links = [p.proto for p in at.get("page_link") if p.proto.label == t("sc_to_assessment", lang)]
+    assert len(links) == 1, [p.proto.label for p in at.get("page_link")]
+    link = links[0]
+    assert link.page == "assessment"  # the 年终考核 page's URL path
+    # the link keeps the sidebar's filters, so the assessment opens on the same year and township
+    assert f"year={FULL_YEAR}" in link.query_string and f"township={township}" in link.query_string
+
+
+def test_village_breakdown_shows_the_out_of_policy_count_and_the_rule(db_url):
+    township = first_township(db_url)
+    frame = expected(db_url, township, "village")
+    code = "policy_compliance_rate"
+    row = frame.sort_values(f"{code}|shortfall").iloc[-1]  # the most births out of policy
+    n = int(row[f"{code}|shortfall"])
+    assert n > 0
+    at = open_page(ASSESSMENT, township=township, as_level="village")
+    at.selectbox(key="as_unit").set_value(row["unit_code"])
+    at.run()
+    assert not at.exception
+    breakdown = at.dataframe[1].value.set_index(t("as_indicator"))
+    assert f"政策外出生 {n} 例" in breakdown.loc["政策符合率", t("verdict")]
+    veto = breakdown.loc["政策符合率", t("as_veto")]
+    assert veto == ("✘ " + t("as_vetoed") if n > 3 else "政策外出生超过 3 例否决")
+    rules_shown = at.dataframe[2].value.set_index(t("code"))
+    assert rules_shown.loc[code, t("as_veto")] == "✘ 政策外出生超过 3 例否决"
