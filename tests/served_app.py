@@ -36,26 +36,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db_url: str, log_path: Path, drop_env: tuple[str, ...] = (), wait_s: float = 90) -> Iterator[str]:
-    """Serve the dashboard on ``db_url``; yields its base URL and stops it afterwards."""
+def serving(
+    db_url: str,
+    log_path: Path,
+    drop_env: tuple[str, ...] = (),
+    wait_s: float = 90,
+    readme_command: bool = False,
+) -> Iterator[str]:
+    """Serve the dashboard on ``db_url``; yields its base URL and stops it afterwards.
+
+    ``readme_command``: exactly the README's ``streamlit run dashboard/app.py`` (a port
+    aside), so the project's own .streamlit/config.toml decides address and lookups."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/app.py",
-        "--server.port",
-        str(port),
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port)]
+    if not readme_command:
         # bound to the loopback only; this also keeps Streamlit from asking an outside
         # service for the machine's external address, as it does when headless
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+        command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+        command += ["--browser.gatherUsageStats", "false"]
     env = {**os.environ, "POPDASH_DB_URL": db_url}
     for name in drop_env:
         env.pop(name, None)
