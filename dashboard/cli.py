@@ -88,7 +88,7 @@ def _import(args) -> int:
 
     engine = open_engine(args.db, build_demo=False)
     try:
-        report = import_path(engine, args.path)
+        report = import_path(engine, args.path, progress=_progress_on_terminal())
     except ImportFailed as exc:
         for err in exc.errors[1:]:
             print(f"  {err}", file=sys.stderr)
@@ -123,6 +123,18 @@ def _indicators(args) -> int:
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
     return 0
+
+
+def _progress_on_terminal():
+    """Steps of long work on stderr, for a person at a terminal; scripts (stderr not a
+    terminal) keep the promise of one line on failure and nothing else."""
+    if not sys.stderr.isatty():
+        return None
+
+    def progress(done: int, total: int, step: str) -> None:
+        print(f"[{done}/{total}] {step}…" if step else f"[{done}/{total}] done", file=sys.stderr)
+
+    return progress
 
 
 def _open_announcing_demo(url: str | None):
@@ -176,7 +188,7 @@ def _demo(args) -> int:
         frames = build_demo(**kwargs)
         write_csv(frames, Path(args.csv))
         print(f"wrote the demo files to {args.csv}")
-    report = create_demo(engine, **kwargs)
+    report = create_demo(engine, _progress_on_terminal(), **kwargs)
     print(f"demo county written to {describe(url)}: {report.summary()}")
     return 0
 

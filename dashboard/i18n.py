@@ -366,8 +366,13 @@ TEXT.update(
         "detail_trend": ("近五年趋势", "Five-year trend"),
         "detail_trend_indicator": ("趋势指标", "Indicator to chart"),
         "detail_trend_note": (
-            "往年为全年数值，{year} 年截至 {as_of}；菱形为目标值。",
-            "Past years are whole years, {year} runs to {as_of}; diamonds are the targets.",
+            "每年均为全年数值；菱形为目标值。",
+            "Every year is a whole year; diamonds are the targets.",
+        ),
+        "detail_trend_note_cut": (
+            "同期比较：每年均为 1 月 1 日至 {day} 的数值（{year} 年尚未过完，不与往年全年相比）；菱形为目标值。",
+            "Like with like: every year runs from 1 January to {day} ({year} is not over, so it is never set "
+            "beside whole years); diamonds are the targets.",
         ),
         "detail_births": ("逐月出生数（本年与上年）", "Births by month, this year and last"),
         "detail_births_note": (

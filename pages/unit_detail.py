@@ -24,6 +24,7 @@ from dashboard.widgets import (
     view_params,
 )
 from queries import registry, views
+from queries.period import make_period
 
 f = current()
 lang = f.lang
@@ -92,7 +93,11 @@ chosen = st.selectbox(
     format_func=lambda c: indicator_name(c, lang),
 )
 st.altair_chart(trend_chart(trend, chosen, lang), width="stretch")
-st.caption(t("detail_trend_note", lang, year=f.year, as_of=f.as_of.isoformat()))
+if make_period(f.year, f.as_of).is_full_year:
+    st.caption(t("detail_trend_note", lang))
+else:
+    day = f"{f.as_of.month}月{f.as_of.day}日" if lang == "zh" else f.as_of.strftime("%d %B").lstrip("0")
+    st.caption(t("detail_trend_note_cut", lang, year=f.year, day=day))
 
 left, right = st.columns(2)
 
