@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
@@ -12,6 +14,7 @@ from queries.schema import DERIVED_TABLES, metadata, unit_ancestors, units
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "population.sqlite"
 DB_URL_ENV = "POPDASH_DB_URL"
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(Exception):
@@ -68,11 +71,13 @@ def ensure_schema(engine: Engine) -> None:
                     index.create(conn, checkfirst=True)
             if analytics.is_stale(conn):
                 # An older version's derived tables may have other columns: build afresh.
+                started = time.perf_counter()
                 for table in reversed(DERIVED_TABLES):
                     table.drop(conn, checkfirst=True)
                 for table in DERIVED_TABLES:
                     table.create(conn)
                 analytics.refresh(conn)
+                log.info("derived tables were stale, rebuilt in %.1f s", time.perf_counter() - started)
     except Exception as exc:
         raise DatabaseError(f"cannot open the database: {_first_line(exc)}") from exc
 

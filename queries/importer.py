@@ -24,7 +24,9 @@ Decisions where interchange.md is silent:
 from __future__ import annotations
 
 import io
+import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,6 +41,8 @@ from queries import analytics
 from queries.db import DatabaseError, ensure_schema, rebuild_ancestors
 from queries.schema import DATA_TABLES
 from queries.validation import TABLE_NAMES, ImportFailed, RowError, default_label, validate
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ImportFailed",
@@ -238,6 +242,9 @@ def import_frames(
     today = today or date.today()
     labels = {name: default_label(name, source) for name in frames}
     label_all = source or "import"
+    started = time.perf_counter()
+    # Counts and times only: the rows and the errors' texts name couples and persons.
+    log.info("import from %s: %s", label_all, ", ".join(f"{n} {len(f):,}" for n, f in frames.items()))
     try:
         ensure_schema(engine)
         with engine.begin() as conn:
@@ -248,15 +255,27 @@ def import_frames(
                     upsert(conn, table, clean[table.name])
                     counts[labels[table.name]] = len(clean[table.name])
             rebuild_ancestors(conn)
+            rebuilding = time.perf_counter()
             analytics.refresh(conn)
-    except ImportFailed:
+            log.info("derived tables rebuilt in %.1f s", time.perf_counter() - rebuilding)
+    except ImportFailed as exc:
+        log.warning("import from %s refused: %d errors, nothing written", label_all, len(exc.errors))
         raise
     except (SQLAlchemyError, DatabaseError) as exc:
+        log.warning(
+            "import from %s refused by the database (%s), nothing written", label_all, type(exc).__name__
+        )
         reason = _first_line(exc)
         raise ImportFailed(
             RowError(label_all, None, None, f"the database refused the import, nothing was written: {reason}")
         ) from exc
     _after_bulk_load(engine)
+    log.info(
+        "import from %s done in %.1f s: %s",
+        label_all,
+        time.perf_counter() - started,
+        ", ".join(f"{n} {k:,}" for n, k in counts.items()),
+    )
     return ImportReport(rows=counts, source=str(source))
 
 
