@@ -81,7 +81,7 @@ def sidebar() -> Filters:
     # brings its township, unless the same link names another township.
     village = st.session_state.get("village") or ""
     if took_village and _parent(units, village) != (st.session_state.get("township") or ""):
-        if took_town:
+        if took_town and st.session_state.get("township"):
             url_state.refuse("village", village)
             st.session_state["village"] = ""
         else:
