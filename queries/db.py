@@ -77,7 +77,7 @@ def ensure_schema(engine: Engine) -> None:
                 for table in DERIVED_TABLES:
                     table.create(conn)
                 analytics.refresh(conn)
-                log.info("derived tables were stale, rebuilt in %.1f s", time.perf_counter() - started)
+                log.info("derived tables were stale, rebuilt in %.2f s", time.perf_counter() - started)
     except Exception as exc:
         raise DatabaseError(f"cannot open the database: {_first_line(exc)}") from exc
 

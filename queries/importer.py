@@ -257,7 +257,7 @@ def import_frames(
             rebuild_ancestors(conn)
             rebuilding = time.perf_counter()
             analytics.refresh(conn)
-            log.info("derived tables rebuilt in %.1f s", time.perf_counter() - rebuilding)
+            log.info("derived tables rebuilt in %.2f s", time.perf_counter() - rebuilding)
     except ImportFailed as exc:
         log.warning("import from %s refused: %d errors, nothing written", label_all, len(exc.errors))
         raise
