@@ -133,8 +133,3 @@ def publish(values: dict[str, Any]) -> None:
             written[key] = text
         else:
             written[key] = text
-
-
-def bad_values() -> dict[str, str]:
-    """URL values refused and not yet named on the page, by parameter."""
-    return {k: raw for k, (raw, _) in st.session_state.pop(_BAD, {}).items()}
