@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
+import time
 from datetime import date
 
+from dashboard import logs
 from dashboard.settings import database_url, default_url, describe, open_engine
+
+log = logging.getLogger(__name__)
 
 CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status", "verdict"]
 
@@ -71,15 +76,25 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line usage error
         return int(exc.code or 0)
+    # The file only: stdout is the command's output and stderr one line per failure.
+    logs.setup(console=False)
+    started = time.perf_counter()
     try:
+        log.info("command %s, database %s", args.command, describe(args.db or database_url()))
         commands = {"import": _import, "indicators": _indicators, "demo": _demo, "report": _report}
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        log.info("command %s done in %.1f s", args.command, time.perf_counter() - started)
+        return code
     except CliError as exc:
+        # The text may quote a record (a couple's id); the log says only that it failed.
+        log.warning("command %s refused its input", args.command)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        ref = logs.reference()
+        log.exception("command %s failed, reference %s", args.command, ref)
         text = str(exc).strip().splitlines()
-        print(f"error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+        print(f"error: {text[0] if text else type(exc).__name__} (reference {ref})", file=sys.stderr)
         return 1
 
 

@@ -13,7 +13,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard.i18n import TEXT, t
-from dashboard.settings import database_url, open_engine
+from dashboard.logs import reference
+from dashboard.settings import database_url, describe, open_engine
 from queries import analytics, catalogue, data_version, views
 from queries.indicators import UnknownUnit, compute, county_code
 from queries.period import make_period
@@ -58,7 +59,9 @@ _REBUILDING = threading.Lock()
 
 
 def engine(lang: str = "zh") -> Engine:
-    """The engine, or a clear message and a stopped page when the database is unusable."""
+    """The engine, or a clear message and a stopped page when the database is unusable:
+    "unreachable" when it cannot be connected to, else an internal error with a reference
+    (a bug while opening it, say in the derived tables' rebuild, is not the network's fault)."""
     url = database_url()
     try:
         progress = _bar("preparing_db", lang)
@@ -69,11 +72,37 @@ def engine(lang: str = "zh") -> Engine:
     except UnknownUnit:
         st.warning(t("db_empty", lang))
         st.stop()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the database is shown, not raised
+    except Exception:  # noqa: BLE001 - any failure to open the database is shown, not raised
         _engine.clear()
-        st.error(t("db_unreachable", lang, reason=_one_line(exc)))
+        refused = _connection_error(url)
+        if refused is not None:
+            log.warning("database %s unreachable: %s", describe(url), _one_line(refused))
+            st.error(t("db_unreachable", lang, reason=_one_line(refused)))
+        else:
+            ref = reference()
+            log.exception("internal error opening database %s, reference %s", describe(url), ref)
+            st.error(t("internal_error", lang, ref=ref))
         st.stop()
     return eng
+
+
+def _connection_error(url: str) -> Exception | None:
+    """Why a fresh connection to ``url`` fails (a bad URL, a server down, a file that is no
+    database), or None when it opens."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from queries.db import DatabaseError, make_engine
+
+    try:
+        probe = make_engine(url)
+        try:
+            with probe.connect():
+                pass
+        finally:
+            probe.dispose()
+    except (DatabaseError, SQLAlchemyError, OSError) as exc:
+        return exc
+    return None
 
 
 def _one_line(exc: Exception) -> str:

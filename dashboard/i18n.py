@@ -64,8 +64,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "The database has no units yet. Import data first: python -m dashboard import FOLDER",
     ),
     "unknown_unit": (
-        "链接中的单位代码 “{code}” 不存在，已改为显示{fallback}。",
-        "The unit code “{code}” in the link does not exist; showing {fallback} instead.",
+        "链接参数 {param} 不是本县的单位代码，已改为显示{fallback}。",
+        "The link parameter {param} is not a unit code of this county; showing {fallback} instead.",
     ),
     "as_papers_make": ("生成考核材料（工作簿和 PDF）", "Make the assessment papers (workbook and PDF)"),
     "as_papers_xlsx": ("考核工作簿（打印用）", "Assessment workbook (print)"),
@@ -75,8 +75,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "The workbook and report cover every township and village; they take some seconds to make.",
     ),
     "unknown_year": (
-        "链接中的年度 “{year}” 没有数据，已改为显示 {fallback} 年。有数据的年度：{years}。",
-        "The year “{year}” in the link has no data; showing {fallback} instead. Years with data: {years}.",
+        "链接参数 {param} 不是有数据的年度，已改为显示 {fallback} 年。有数据的年度：{years}。",
+        "The link parameter {param} is not a year with data; showing {fallback} instead. Years with data: {years}.",
     ),
     "empty_year": (
         "{year} 年截至 {as_of} 没有任何记录。",
@@ -573,5 +573,29 @@ TEXT.update(
         "tg_delete_confirm": ("确认删除这 {n} 项目标", "Yes, delete these {n} targets"),
         "tg_delete": ("删除 {n} 项目标", "Delete {n} targets"),
         "tg_deleted": ("已删除 {n} 项目标。", "Deleted {n} targets."),
+    }
+)
+
+
+# --- links with values a page does not use, and the page's own failures --------------------
+TEXT.update(
+    {
+        "url_ignored": (
+            "链接参数 {param} 无效，已忽略。",
+            "The link parameter {param} is not valid and was ignored.",
+        ),
+        "url_ignored_using": (
+            "链接参数 {param} 无效，已改用 {fallback}。",
+            "The link parameter {param} is not valid; using {fallback} instead.",
+        ),
+        "village_elsewhere": (
+            "链接参数 {param} 不属于{township}，已忽略。",
+            "The link parameter {param} is not in {township}; ignored.",
+        ),
+        "internal_error": (
+            "页面出现内部错误，未能显示完整。参考编号：{ref}。请把此编号告知系统管理员，详细情况已记入服务器日志。",
+            "This page met an internal error and could not be shown in full. Reference: {ref}. "
+            "Please give this number to the administrator; the details are in the server log.",
+        ),
     }
 )

@@ -40,6 +40,7 @@ st.page_link(
 )
 
 url_state.follow("indicator", "", lambda v: v if v in registry.BY_CODE else None)
+url_state.follow("failing", False, {"1": True, "0": False}.get)
 c1, c2 = st.columns([3, 2])
 focus = c1.selectbox(
     t("focus_indicator", lang),

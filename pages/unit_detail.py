@@ -38,7 +38,11 @@ if linked and linked != shown:
     info = views.unit_info(units, linked)
     if info is None:
         fallback = views.unit_info(units, f.unit)
-        st.warning(t("unknown_unit", lang, code=linked, fallback=fallback["name"]))
+        url_state.refuse(
+            "unit",
+            linked,
+            t("unknown_unit", lang, param=url_state.shown("unit", linked), fallback=fallback["name"]),
+        )
         info = fallback
 elif linked and sidebar_seen == f.unit:
     info = views.unit_info(units, linked)

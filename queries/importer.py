@@ -250,9 +250,11 @@ def import_frames(
     part. The import stamps a new data version in its transaction.
     """
     today = today or clock.today()
-    started = time.perf_counter()
     labels = {name: default_label(name, source) for name in frames}
     label_all = source or "import"
+    started = time.perf_counter()
+    # Counts and times only: the rows and the errors' texts name couples and persons.
+    log.info("import from %s: %s", label_all, ", ".join(f"{n} {len(f):,}" for n, f in frames.items()))
     try:
         ensure_schema(engine)
         steps = 2 + len(analytics.STEPS)
@@ -281,18 +283,23 @@ def import_frames(
                 rebuild_ancestors(conn)
                 analytics.refresh(conn, rebuilding)
                 data_version.stamp(conn, "import")
-    except ImportFailed:
+    except ImportFailed as exc:
+        log.warning("import from %s refused: %d errors, nothing written", label_all, len(exc.errors))
         raise
     except (SQLAlchemyError, DatabaseError) as exc:
+        log.warning(
+            "import from %s refused by the database (%s), nothing written", label_all, type(exc).__name__
+        )
         reason = _first_line(exc)
         raise ImportFailed(
             RowError(label_all, None, None, f"the database refused the import, nothing was written: {reason}")
         ) from exc
     _after_bulk_load(engine)
     log.info(
-        "imported %s in %.1f s",
-        ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing",
+        "import from %s done in %.1f s: %s",
+        label_all,
         time.perf_counter() - started,
+        ", ".join(f"{n} {k:,}" for n, k in counts.items()),
     )
     return ImportReport(rows=counts, source=str(source))
 

@@ -218,7 +218,7 @@ def test_detail_follows_a_sidebar_change(app_env, demo):
 
 def test_detail_of_an_unknown_code_warns_and_shows_the_sidebar_unit(app_env, demo):
     at = open_app("unit_detail.py", unit="999999999")
-    warning = t("unknown_unit", "zh", code="999999999", fallback=demo.names[demo.county])
+    warning = t("unknown_unit", "zh", param="`unit=999999999`", fallback=demo.names[demo.county])
     assert warning in [w.value for w in at.warning]
     assert at.title[0].value == f"{t('page_detail')} · {demo.names[demo.county]}"
     assert frame(at).set_index(t("detail_indicator")).loc["人口出生率", t("value")] == shown(

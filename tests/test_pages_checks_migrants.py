@@ -277,9 +277,9 @@ def test_a_year_without_events_is_a_message(app_env, engine_values, page):
     at.query_params = {"year": str(YEAR - 3), "as_of": f"{YEAR - 3}-12-31"}
     at.run()  # the run that reads the link says what it did with it
     assert not at.exception
-    assert t("unknown_year", year=YEAR - 3, fallback=YEAR, years=f"{YEAR}, {YEAR - 1}, {YEAR - 2}") in [
-        w.value for w in at.warning
-    ]
+    assert t(
+        "unknown_year", param=f"`year={YEAR - 3}`", fallback=YEAR, years=f"{YEAR}, {YEAR - 1}, {YEAR - 2}"
+    ) in [w.value for w in at.warning]
     at.switch_page(page)
     at.run()
     assert not at.exception
