@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -242,10 +243,20 @@ def test_libreoffice_shows_the_names_not_their_results(county, tmp_path):
     book.write_bytes(to_xlsx(frame, "card"))
     office = shutil.which("libreoffice") or shutil.which("soffice")
     subprocess.run(
-        [office, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(book)],
+        # 44,34,76: comma-separated, double quotes, UTF-8 (the default is the locale's charset)
+        [
+            office,
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path),
+            str(book),
+        ],
         check=True,
         capture_output=True,
         timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},  # a profile of its own, not the user's
     )
     text = (tmp_path / "card.csv").read_text(encoding="utf-8", errors="replace")
     assert HYPERLINK.replace('"', '""') in text and "点击" in text

@@ -324,3 +324,14 @@ def _printed_symbols(ws, frame, codes) -> dict[tuple[str, str], str]:
             if isinstance(cell.value, (int, float)) and '" ' in fmt:
                 out[(unit, code)] = fmt.rsplit('" ', 1)[1].rstrip('"')
     return out
+
+
+def test_the_papers_are_made_as_a_job_and_offered_for_download(app_env):
+    at = open_app("assessment.py")
+    at.button(key="as_papers_make").click().run()
+    assert not at.exception
+    assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
+    downloads = [e for e in at.main if type(e).__name__ == "DownloadButton"]
+    assert len(downloads) >= 2  # the table's CSV and Excel, then the workbook and the PDF
+    at.run()  # a rerun keeps the finished papers, without making them again
+    assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
