@@ -94,3 +94,18 @@ def serving(
 def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (bash .ci/run does)", pytrace=False)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, launched headless through Playwright with the flags that keep it
+    off the network; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

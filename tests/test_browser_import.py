@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +14,9 @@ from queries import registry
 from queries.db import make_engine
 from queries.indicators import compute, county_code
 from queries.period import make_period
-from tests.served_app import CHROMIUM, CHROMIUM_ARGS, ROOT, require_chromium, serving
+from tests.served_app import chromium, serving
 from tests.test_browser import no_error_box, settle
+from tests.test_cli import cli
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +44,6 @@ def write_births(folder: Path, village: str) -> None:
 
 
 def test_a_reload_after_an_import_shows_the_new_numbers_and_year(demo_db_url, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     shutil.copy(Path(demo_db_url.removeprefix("sqlite:///")), tmp_path / "demo.sqlite")
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     engine = make_engine(url)
@@ -57,35 +54,24 @@ def test_a_reload_after_an_import_shows_the_new_numbers_and_year(demo_db_url, tm
     engine.dispose()
     before = county_birth_rate(url)
 
-    require_chromium()
-    with serving(url, tmp_path / "streamlit.log") as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-            page.goto(f"{base}/?year={YEAR}&as_of={AS_OF}")
-            settle(page)
-            main = page.locator('[data-testid="stMain"]')
-            assert before in main.inner_text()
+    with serving(url, tmp_path / "streamlit.log") as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page.goto(f"{base}/?year={YEAR}&as_of={AS_OF}")
+        settle(page)
+        main = page.locator('[data-testid="stMain"]')
+        assert before in main.inner_text()
 
-            write_births(tmp_path / "records", village)
-            done = subprocess.run(
-                [sys.executable, "-m", "dashboard", "import", str(tmp_path / "records"), "--db", url],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            assert done.returncode == 0, done.stderr
-            after = county_birth_rate(url)
-            assert after != before
+        write_births(tmp_path / "records", village)
+        done = cli("import", str(tmp_path / "records"), "--db", url)
+        assert done.returncode == 0, done.stderr
+        after = county_birth_rate(url)
+        assert after != before
 
-            page.reload()
-            settle(page)
-            no_error_box(page)
-            text = main.inner_text()
-            assert after in text and not re.search(rf"(?<![\d.]){re.escape(before)}(?![\d])", text)
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-            options = page.locator('[role="option"]').all_inner_texts()
-            assert "2026" in [o.strip() for o in options]
-        finally:
-            browser.close()
+        page.reload()
+        settle(page)
+        no_error_box(page)
+        text = main.inner_text()
+        assert after in text and not re.search(rf"(?<![\d.]){re.escape(before)}(?![\d])", text)
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        options = page.locator('[role="option"]').all_inner_texts()
+        assert "2026" in [o.strip() for o in options]

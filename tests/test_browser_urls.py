@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from dashboard.i18n import t
-from tests.served_app import CHROMIUM, CHROMIUM_ARGS, ROOT, require_chromium, serving
+from tests.served_app import ROOT, chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -28,15 +28,8 @@ def server(demo_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def settled(page, title: str) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from queries.db import make_engine
 from queries.demo import create_demo
-from tests.served_app import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, ROOT, require_chromium, serving
+from tests.served_app import LOCAL_HOSTS, ROOT, chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +50,8 @@ def app_url(county_db: tuple[str, Path]) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _names(db_path: Path) -> dict[str, str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from queries.indicators import compute, county_code
 from queries.period import make_period
 from queries.schema import unit_months
 from queries.targets_io import delete_targets, save_targets
+from tests.test_cli import cli
 from tests.test_pages import AS_OF, YEAR, card_value, open_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,29 +252,10 @@ def test_every_reader_shows_the_engines_one_verdict(demo_db_url):
     assert {"within_chance", "behind", "met", "not_met"} <= set(want)
 
     # the command line
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dashboard",
-            "indicators",
-            "--year",
-            str(YEAR),
-            "--as-of",
-            AS_OF,
-            "--db",
-            demo_db_url,
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    cli = {(r["unit_code"], r["indicator"]): r["verdict"] for r in json.loads(out.stdout)}
-    assert cli == want.to_dict()
+    out = cli("indicators", "--year", str(YEAR), "--as-of", AS_OF, "--db", demo_db_url, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    printed = {(r["unit_code"], r["indicator"]): r["verdict"] for r in json.loads(out.stdout)}
+    assert printed == want.to_dict()
 
     # the unit page and the scorecard (and its .xlsx download) for every parent
     for code in table["unit_code"].unique():
