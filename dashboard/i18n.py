@@ -83,7 +83,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "There are no records for {year} up to {as_of}.",
     ),
     "no_data_unit": ("该单位在所选期间没有数据。", "This unit has no data for the chosen period."),
-    "building_demo": ("正在生成演示数据库……", "Building the demo database…"),
     "preparing_db": (
         "正在准备数据库（首次运行生成演示数据，或新版本重建统计表，约半分钟）……{step}",
         "Preparing the database (the demo on a first run, or the summary tables for a new version; about half a minute)… {step}",
@@ -136,10 +135,6 @@ def level_name(level: str, lang: str = "zh") -> str:
 
 def indicator_name(code: str, lang: str = "zh") -> str:
     return registry.get(code).name(lang)
-
-
-def status_label(code: str | None, lang: str = "zh") -> str:
-    return registry.STATUS[code].label(lang) if code in registry.STATUS else ""
 
 
 def pace_label(code: str | None, lang: str = "zh") -> str:

@@ -114,11 +114,6 @@ def _has_rows(conn: Connection, table) -> bool:
     return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
 
 
-def is_stale(conn: Connection) -> bool:
-    """Units exist but the derived tables cannot be read as they are (:func:`problems`)."""
-    return bool(problems(conn))
-
-
 def rebuild(conn: Connection, progress: Progress | None = None) -> None:
     """Drop, create, populate and stamp every derived table (inside the caller's
     transaction): for a database built by another version, or one whose derived tables
