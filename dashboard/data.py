@@ -16,6 +16,7 @@ from dashboard.i18n import TEXT, t
 from dashboard.logs import reference
 from dashboard.settings import database_url, describe, open_engine
 from queries import analytics, catalogue, data_version, views
+from queries.db import ensure_schema
 from queries.indicators import UnknownUnit, compute, county_code
 from queries.period import make_period
 
@@ -118,21 +119,20 @@ def source(lang: str = "zh") -> Source:
         wrong = analytics.problems(conn)
         version = data_version.read(conn)
     if wrong:
-        version = _rebuild(eng, wrong, lang)
+        version = _rebuild(eng, lang)
     return Source(database_url(), version)
 
 
-def _rebuild(eng: Engine, wrong: list[str], lang: str) -> str:
+def _rebuild(eng: Engine, lang: str) -> str:
     progress = _bar("rebuilding", lang)
     progress(0, 1, "")
-    # A rebuild another session started finishes first; then there is nothing left to do.
-    with _REBUILDING, eng.begin() as conn:
-        if analytics.problems(conn):
-            log.warning("derived tables rebuilt while serving: %s", "; ".join(wrong))
-            analytics.rebuild(conn, progress)
-        version = data_version.read(conn)
+    # ensure_schema checks again under the lock: after another session's rebuild there is
+    # nothing left to do.
+    with _REBUILDING:
+        ensure_schema(eng, progress)
     progress.clear()
-    return version
+    with eng.connect() as conn:
+        return data_version.read(conn)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -607,6 +607,31 @@ def assessment_pdf(
     return _pdf(conn, p, boundaries, no_map_reason)
 
 
+def papers_bytes(
+    conn: Connection,
+    root: str,
+    year: int,
+    rules: Rules,
+    basis: str = "registered",
+    as_of: date | str | None = None,
+    boundaries=None,
+    no_map_reason: str = "",
+    progress=None,
+) -> tuple[bytes, bytes]:
+    """The workbook and the report, from one collection of the numbers; ``progress(done,
+    total, step)`` hears of each step (``queries.analytics.Progress``)."""
+
+    def step(done: int, name: str) -> None:
+        if progress is not None:
+            progress(done, 4, name)
+
+    step(0, "collect")
+    p = _collect(conn, root, year, rules, basis, as_of)
+    step(1, "workbook")
+    xlsx = _workbook(p)
+    return xlsx, _pdf(conn, p, boundaries, no_map_reason, step)
+
+
 def write_papers(
     conn: Connection,
     root: str,
@@ -619,12 +644,10 @@ def write_papers(
     no_map_reason: str = "",
 ) -> tuple[Path, Path]:
     """Write 考核_<year>.xlsx and 考核_<year>.pdf into ``out_dir`` (made if missing)."""
-    p = _collect(conn, root, year, rules, basis, as_of)
-    xlsx = _workbook(p)
-    pdf = _pdf(conn, p, boundaries, no_map_reason)
+    xlsx, pdf = papers_bytes(conn, root, year, rules, basis, as_of, boundaries, no_map_reason)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    xlsx_name, pdf_name = file_names(p.period.year)
+    xlsx_name, pdf_name = file_names(year)
     (out / xlsx_name).write_bytes(xlsx)
     (out / pdf_name).write_bytes(pdf)
     return out / xlsx_name, out / pdf_name
@@ -639,27 +662,18 @@ def make_papers(
     as_of: date | str | None = None,
     progress=None,
 ) -> tuple[bytes, bytes]:
-    """The workbook and the report for the database at ``url``, with the map's boundaries
-    found as the map page finds them. Needs nothing from a page script, so it can run as a
-    job (``dashboard.jobs``); ``progress(done, total, step)`` hears of each step."""
+    """``papers_bytes`` for the database at ``url``, with the map's boundaries found as the
+    map page finds them. Needs nothing from a page script, so it can run as a job
+    (``dashboard.jobs``)."""
     from dashboard.settings import open_engine
-
-    def step(done: int, name: str) -> None:
-        if progress is not None:
-            progress(done, 4, name)
 
     engine = open_engine(url, build_demo=False)
     try:
         with engine.connect() as conn:
-            step(0, "collect")
-            p = _collect(conn, root, year, rules, basis, as_of)
-            step(1, "workbook")
-            xlsx = _workbook(p)
             boundaries, why = default_boundaries(conn)
-            pdf = _pdf(conn, p, boundaries, why, step)
+            return papers_bytes(conn, root, year, rules, basis, as_of, boundaries, why, progress)
     finally:
         engine.dispose()  # one per click: its connections must not outlive it
-    return xlsx, pdf
 
 
 def _e(value) -> str:

@@ -276,8 +276,8 @@ def import_frames(
                     upsert(conn, table, clean[table.name])
                     counts[labels[table.name]] = len(clean[table.name])
             if set(clean) <= set(TARGETS_ONLY):
-                # No derived table reads targets: a target save need not rebuild them (23 s
-                # on the demo county before).
+                # No derived table reads targets: a target save need not rebuild them (3 s
+                # on the demo county, benchmarks/trust_bench.py).
                 data_version.stamp(conn, "targets")
             else:
                 rebuild_ancestors(conn)
