@@ -14,17 +14,6 @@ from queries.stats import sex_ratio_significance
 
 SEX_RATIO = "sex_ratio_at_birth"
 
-# The verdicts, worst first within each group: the order a list of units sorts by.
-VERDICTS = (
-    "significantly_high",
-    "significantly_low",
-    "not_met",
-    "behind",
-    "within_chance",
-    "met",
-    "no_target",
-    "no_data",
-)
 FAILING = frozenset({"significantly_high", "significantly_low", "not_met", "behind"})
 JUDGED = frozenset({"significantly_high", "significantly_low", "not_met", "behind", "within_chance", "met"})
 # Counted as achieved where points are given (the assessment): within chance is no failure.
@@ -95,9 +84,3 @@ def judge(
         "significance": significance,
         "verdict": verdict,
     }
-
-
-def order(verdicts) -> np.ndarray:
-    """Sort key: the worst verdict first (``VERDICTS`` order)."""
-    rank = {v: i for i, v in enumerate(VERDICTS)}
-    return np.array([rank.get(v, len(VERDICTS)) for v in verdicts], dtype=int)
