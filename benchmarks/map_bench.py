@@ -38,15 +38,15 @@ from geo.boundaries import join_units  # noqa: E402
 from geo.choropleth import SEX_RATIO, map_frame  # noqa: E402
 from geo.demo import demo_boundaries  # noqa: E402
 from geo.simplify import simplify_coverage, vertex_count  # noqa: E402
-from queries.catalogue import units_frame  # noqa: E402
-from queries.db import make_engine  # noqa: E402
-from queries.demo import COUNTY_CODE, create_demo  # noqa: E402
-from queries.indicators import compute  # noqa: E402
-from queries.period import make_period  # noqa: E402
+from queries.demo.county import COUNTY_CODE, create_demo  # noqa: E402
+from queries.engine.indicators import compute  # noqa: E402
+from queries.engine.period import make_period  # noqa: E402
+from queries.services.catalogue import units_frame  # noqa: E402
+from queries.store.db import make_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
-APP_TIMINGS = ROOT / "test-output" / "map_timings.json"  # written by tests/test_map_browser.py
+APP_TIMINGS = ROOT / "test-output" / "map_timings.json"  # written by tests/browser/test_map_browser.py
 SIZES = {
     400: dict(villages=388, communities=12, townships=15),
     5000: dict(villages=4880, communities=120, townships=150),
@@ -200,7 +200,7 @@ def section(rows: list[dict], repeat: int) -> str:
     if APP_TIMINGS.exists():
         app = json.loads(APP_TIMINGS.read_text(encoding="utf-8"))
         lines += [
-            f"In the app (`tests/test_map_browser.py`, {app['villages']} villages, the map page served by "
+            f"In the app (`tests/browser/test_map_browser.py`, {app['villages']} villages, the map page served by "
             f"`streamlit run`): map render {app['map_render_ms_median']:,.0f} ms median "
             f"({', '.join(f'{x:,.0f}' for x in app['map_render_ms'])} ms); opening the page until the map is "
             f"painted {', '.join(f'{x:.1f}' for x in app['page_to_map_warm_s'])} s with warm caches "

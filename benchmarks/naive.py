@@ -1,6 +1,6 @@
 """The naive way, for comparison: read every table into pandas and group there.
 
-It computes the same measures as ``queries.measures`` independently, so the benchmark
+It computes the same measures as ``queries.analytics.read`` independently, so the benchmark
 also checks that both agree.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from queries.period import Period
+from queries.engine.period import Period
 
 
 def _read(engine: Engine, table: str) -> pd.DataFrame:

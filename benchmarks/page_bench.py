@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from queries.db import make_engine  # noqa: E402
-from queries.demo import create_demo  # noqa: E402
+from queries.demo.county import create_demo  # noqa: E402
+from queries.store.db import make_engine  # noqa: E402
 
 SIZES = {
     1: dict(villages=388, communities=12, townships=15),
@@ -72,7 +72,7 @@ def main() -> int:
             url = f"sqlite:///{tmp}/pages{size}.sqlite"
             create_demo(make_engine(url), seed=2026, until=UNTIL, **SIZES[size])
             os.environ["POPDASH_DB_URL"] = url
-            from queries.catalogue import units_frame
+            from queries.services.catalogue import units_frame
 
             with make_engine(url).connect() as conn:
                 towns = units_frame(conn).query("level == 'township'")["code"].tolist()

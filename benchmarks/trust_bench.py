@@ -22,11 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from queries import analytics, data_version  # noqa: E402
-from queries.db import make_engine, rebuild_ancestors  # noqa: E402
-from queries.demo import create_demo  # noqa: E402
-from queries.importer import import_frames  # noqa: E402
-from queries.indicators import county_code  # noqa: E402
+from queries.analytics import build as analytics  # noqa: E402
+from queries.demo.county import create_demo  # noqa: E402
+from queries.engine.indicators import county_code  # noqa: E402
+from queries.ingest.load import import_frames  # noqa: E402
+from queries.store import data_version
+from queries.store.db import make_engine, rebuild_ancestors  # noqa: E402
 
 log = logging.getLogger("trust_bench")
 

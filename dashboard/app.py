@@ -12,10 +12,10 @@ import logging  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import logs  # noqa: E402
-from dashboard.filters import remember, sidebar  # noqa: E402
+from dashboard.components.filters import remember, sidebar  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
-from dashboard.settings import database_url, describe  # noqa: E402
+from dashboard.runtime import logs  # noqa: E402
+from dashboard.runtime.settings import database_url, describe  # noqa: E402
 
 # This file runs as __main__ on every rerun; the name keeps its lines with the package's.
 log = logging.getLogger("dashboard.app")

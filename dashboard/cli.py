@@ -13,8 +13,8 @@ import sys
 import time
 from datetime import date
 
-from dashboard import logs
-from dashboard.settings import database_url, default_url, describe, open_engine
+from dashboard.runtime import logs
+from dashboard.runtime.settings import database_url, default_url, describe, open_engine
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _import(args) -> int:
-    from queries.importer import ImportFailed, import_path
+    from queries.ingest.load import ImportFailed, import_path
 
     engine = open_engine(args.db, build_demo=False)
     try:
@@ -113,8 +113,8 @@ def _import(args) -> int:
 
 
 def _indicators(args) -> int:
-    from queries.indicators import UnknownUnit, compute, county_code
-    from queries.period import PeriodError, make_period
+    from queries.engine.indicators import UnknownUnit, compute, county_code
+    from queries.engine.period import PeriodError, make_period
 
     try:
         period = make_period(args.year, args.as_of)
@@ -154,7 +154,7 @@ def _progress_on_terminal():
 
 def _open_announcing_demo(url: str | None):
     """Open the database; say so on stderr when the embedded demo is about to be built."""
-    from queries.db import DEFAULT_DB_PATH
+    from queries.store.db import DEFAULT_DB_PATH
 
     if (
         (url is None or url == default_url())
@@ -178,7 +178,7 @@ def _cell(column: str, value):
 
 
 def _demo(args) -> int:
-    from queries.demo import build_demo, create_demo, write_csv
+    from queries.demo.county import build_demo, create_demo, write_csv
 
     until = None
     if args.until:
@@ -209,11 +209,11 @@ def _demo(args) -> int:
 
 
 def _report(args) -> int:
-    from dashboard.papers import default_boundaries, write_papers
-    from queries.assessment import RulesError, load_rules
-    from queries.catalogue import years
-    from queries.indicators import UnknownUnit, county_code
-    from queries.period import PeriodError, make_period
+    from dashboard.papers.report import default_boundaries, write_papers
+    from queries.engine.indicators import UnknownUnit, county_code
+    from queries.engine.period import PeriodError, make_period
+    from queries.services.assessment import RulesError, load_rules
+    from queries.services.catalogue import years
 
     try:
         make_period(args.year, args.as_of)

@@ -1,12 +1,12 @@
 """Every label the pages show, in Chinese and English, written once.
 
-Indicator, status, pace and verdict names come from ``queries.registry``; this file holds
+Indicator, status, pace and verdict names come from ``queries.engine.registry``; this file holds
 the rest of the page text.
 """
 
 from __future__ import annotations
 
-from queries import registry
+from queries.engine import registry
 
 TEXT: dict[str, tuple[str, str]] = {
     "app_title": ("人口计生目标监测", "Population targets monitor"),

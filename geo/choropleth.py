@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from queries import registry
-from queries.stats import NORMAL_CENTRE, NORMAL_HIGH, NORMAL_LOW, Z95, Z998, funnel_limits
-from queries.verdict import FAILING
+from queries.engine import registry
+from queries.engine.stats import NORMAL_CENTRE, NORMAL_HIGH, NORMAL_LOW, Z95, Z998, funnel_limits
+from queries.engine.verdict import FAILING
 
 SEX_RATIO = "sex_ratio_at_birth"
 DATA_LEVELS = ("village", "community")
@@ -138,8 +138,8 @@ def map_frame(
     """The choropleth of ``indicator`` for the units of ``level`` (all of them, or the
     villages of township ``root``).
 
-    ``table`` is the engine's long table (``queries.indicators.compute``); ``pooled``, for
-    the sex ratio only, replaces its values with ``queries.series.sex_ratio_pooled``.
+    ``table`` is the engine's long table (``queries.engine.indicators.compute``); ``pooled``, for
+    the sex ratio only, replaces its values with ``queries.services.trends.sex_ratio_pooled``.
     """
     ind = registry.get(indicator)
     rows = _level_rows(table[table["indicator"] == indicator], level, root)

@@ -245,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     """python -m geo.demo OUT.geojson [--db URL]: the demo boundaries of a database's units."""
     import argparse
 
-    from queries.catalogue import units_frame
-    from queries.db import default_db_url, make_engine
+    from queries.services.catalogue import units_frame
+    from queries.store.db import default_db_url, make_engine
 
     parser = argparse.ArgumentParser(prog="python -m geo.demo", description=main.__doc__)
     parser.add_argument("out", help="GeoJSON file to write")

@@ -5,8 +5,8 @@ veto (一票否决) and what caused it, the change of rank since last year; a un
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, jobs, papers, url_state
-from dashboard.assessment_view import (
+from dashboard.components import url_state
+from dashboard.components.assessment_view import (
     assessment_export,
     ranking_table,
     rules_table,
@@ -14,13 +14,15 @@ from dashboard.assessment_view import (
     unit_breakdown,
     veto_text,
 )
-from dashboard.exports import XLSX_MIME
-from dashboard.filters import current
+from dashboard.components.exports import XLSX_MIME
+from dashboard.components.filters import current
+from dashboard.components.widgets import grid_height, page_path, table_downloads, view_params
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import grid_height, page_path, table_downloads, view_params
-from queries import registry
-from queries.assessment import LEVELS, RulesError, assessment_summary
-from queries.period import make_period
+from dashboard.papers import report as papers
+from dashboard.runtime import data, jobs
+from queries.engine import registry
+from queries.engine.period import make_period
+from queries.services.assessment import LEVELS, RulesError, assessment_summary
 
 f = current()
 lang = f.lang

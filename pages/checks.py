@@ -6,12 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
-from dashboard.filters import current
+from dashboard.components.filters import current
+from dashboard.components.widgets import badge, fmt, page_header, page_path, view_params
 from dashboard.i18n import level_name, pace_label, t, verdict_label
-from dashboard.widgets import badge, fmt, page_header, page_path, view_params
-from queries import registry, views
-from queries.series import MONTHS
+from dashboard.runtime import data
+from queries.engine import registry
+from queries.services import scorecard as views
+from queries.services.trends import MONTHS
 
 CODE = "prepregnancy_checks"
 PERCENT = "prepregnancy_check_coverage"  # a % with one decimal, as the registry formats it

@@ -7,15 +7,16 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import data, url_state
-from dashboard.filters import current
+from dashboard.components import url_state
+from dashboard.components.filters import current
+from dashboard.components.leaflet import LeafletMissing, assets
+from dashboard.components.widgets import page_path, view_params
 from dashboard.i18n import indicator_name, t, verdict_label
-from dashboard.leaflet import LeafletMissing, assets
-from dashboard.settings import setting
-from dashboard.widgets import page_path, view_params
+from dashboard.runtime import data
+from dashboard.runtime.settings import setting
 from geo.choropleth import SEX_RATIO, WORD_KEYS, funnel_frame, map_frame
 from geo.maps import build_map, feature_collection, legend_html
-from queries import registry
+from queries.engine import registry
 
 LEVELS = ("township", "village")
 MAP_HEIGHT = 560

@@ -6,11 +6,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
-from dashboard.filters import current
+from dashboard.components.filters import current
+from dashboard.components.widgets import badge, fmt, page_header, page_path, view_params
 from dashboard.i18n import service_name, t, verdict_label
-from dashboard.widgets import badge, fmt, page_header, page_path, view_params
-from queries import registry, views
+from dashboard.runtime import data
+from queries.engine import registry
+from queries.services import scorecard as views
 
 CODE = "migrant_service_coverage"
 COUNT = "prepregnancy_checks"  # a whole number with thousands separators, as the registry formats counts

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard import data
-from dashboard.filters import current
+from dashboard.components.filters import current
+from dashboard.components.widgets import indicator_card, legend, page_header, page_path, view_params
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import indicator_card, legend, page_header, page_path, view_params
-from queries import views
+from dashboard.runtime import data
+from queries.services import scorecard as views
 
 f = current()
 lang = f.lang

@@ -3,11 +3,10 @@ every indicator, sortable, filterable, downloadable; a click opens the unit's de
 
 import streamlit as st
 
-from dashboard import data, url_state
-from dashboard.exports import scorecard_export
-from dashboard.filters import current
-from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import (
+from dashboard.components import url_state
+from dashboard.components.exports import scorecard_export
+from dashboard.components.filters import current
+from dashboard.components.widgets import (
     focus_frame,
     grid_height,
     legend,
@@ -16,7 +15,10 @@ from dashboard.widgets import (
     table_downloads,
     view_params,
 )
-from queries import registry, views
+from dashboard.i18n import indicator_name, level_name, t
+from dashboard.runtime import data
+from queries.engine import registry
+from queries.services import scorecard as views
 
 f = current()
 lang = f.lang

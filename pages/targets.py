@@ -7,11 +7,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, jobs
-from dashboard.filters import current
+from dashboard.components.filters import current
 from dashboard.i18n import indicator_name, level_name, t
-from queries.targets_io import XLSX_MIME, delete_targets, preview_changes, read_template, save_targets
-from queries.validation import ImportFailed
+from dashboard.runtime import data, jobs
+from queries.ingest.targets import XLSX_MIME, delete_targets, preview_changes, read_template, save_targets
+from queries.ingest.validation import ImportFailed
 
 f = current()
 lang = f.lang

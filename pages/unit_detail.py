@@ -7,10 +7,9 @@ else the sidebar's unit. A sidebar change made on this page takes over from the 
 
 import streamlit as st
 
-from dashboard import data, url_state
-from dashboard.filters import current
-from dashboard.i18n import indicator_name, level_name, t
-from dashboard.widgets import (
+from dashboard.components import url_state
+from dashboard.components.filters import current
+from dashboard.components.widgets import (
     births_chart,
     children_frame,
     detail_columns,
@@ -23,8 +22,11 @@ from dashboard.widgets import (
     verdict_text,
     view_params,
 )
-from queries import registry, views
-from queries.period import make_period
+from dashboard.i18n import indicator_name, level_name, t
+from dashboard.runtime import data
+from queries.engine import registry
+from queries.engine.period import make_period
+from queries.services import scorecard as views
 
 f = current()
 lang = f.lang

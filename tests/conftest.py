@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from queries.db import ensure_schema, make_engine
-from queries.schema import metadata
+from queries.store.db import ensure_schema, make_engine
+from queries.store.schema import metadata
 from tests.pg_server import PostgresUnavailable, running_postgres
 
 
@@ -75,7 +75,7 @@ def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     communities, 2023–2025 with events up to 15 November 2025), built once per session."""
     from datetime import date
 
-    from queries.demo import create_demo
+    from queries.demo.county import create_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite"
     engine = make_engine(url)

@@ -8,9 +8,9 @@ from itertools import count
 
 from sqlalchemy import insert
 
-from queries import analytics
-from queries import schema as s
-from queries.db import rebuild_ancestors
+from queries.analytics import build as analytics
+from queries.store import schema as s
+from queries.store.db import rebuild_ancestors
 
 _ids = count(1)
 

@@ -1,0 +1,456 @@
+"""Derived tables the indicator queries read instead of the raw events.
+
+``refresh`` rebuilds them from the raw tables inside the importing transaction, so they are
+never stale when the import commits and never half-built when it fails. Every sum up the
+unit tree happens here, in SQL, through the closure table: a unit's row is the sum over its
+subtree, so a parent's figures are by construction the sums of its children's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Connection,
+    FunctionElement,
+    Integer,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+
+from queries.engine.registry import REPORTED_CODES
+from queries.store import data_version
+from queries.store.schema import (
+    DERIVED_TABLES,
+    EVENT_MEASURES,
+    YEAR_MEASURES,
+    births,
+    deaths,
+    derived_state,
+    first_checks,
+    migrant_services,
+    migrants,
+    population,
+    prepregnancy_checks,
+    reported,
+    served_migrants,
+    unit_ancestors,
+    unit_months,
+    unit_service_months,
+    unit_years,
+    units,
+)
+
+log = logging.getLogger(__name__)
+
+# Bump when what a derived table holds changes (its columns are in the signature already):
+# databases stamped otherwise are rebuilt when opened.
+VERSION = 5
+
+
+def signature() -> str:
+    """What the derived tables' definition is: VERSION and every derived column (so adding
+    a reported indicator to the registry also rebuilds them)."""
+    columns = [f"{t.name}.{c.name}" for t in DERIVED_TABLES for c in t.columns]
+    return hashlib.sha1(f"{VERSION}:{','.join(columns)}".encode()).hexdigest()
+
+
+# Each derived table beside a raw table that cannot have rows while it has none: a table
+# emptied by hand (or by a failed copy) would otherwise read as "0 births, met".
+_MUST_HOLD_ROWS = (
+    (first_checks, prepregnancy_checks),
+    (unit_months, births),
+    (unit_months, deaths),
+    (unit_months, prepregnancy_checks),
+    (unit_months, migrants),
+    (unit_service_months, migrant_services),
+    (unit_years, population),
+    (unit_years, reported),
+)
+STEPS = ("first_checks", "served_migrants", "unit_months", "unit_service_months", "unit_years")
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, the step now running)
+
+
+def problems(conn: Connection) -> list[str]:
+    """What is wrong with the derived tables, in words for the log; empty when they can be
+    read: every one present, stamped with this version's definition, and none empty
+    while the raw rows it is made from exist. A few index probes: cheap enough to run on
+    every page view."""
+    if not _has_rows(conn, units):
+        return []
+    present = set(inspect(conn).get_table_names())
+    missing = [t.name for t in DERIVED_TABLES if t.name not in present]
+    if missing:
+        return [f"missing {', '.join(missing)}"]
+    if "signature" not in {c["name"] for c in inspect(conn).get_columns(derived_state.name)}:
+        return ["stamped by a version before signatures"]
+    stamp = conn.execute(
+        select(derived_state.c.signature).where(derived_state.c.name == "analytics")
+    ).scalar()
+    if stamp != signature():
+        return ["never built" if stamp is None else "built by another version"]
+    empty = {
+        derived.name
+        for derived, raw in _MUST_HOLD_ROWS
+        if not _has_rows(conn, derived) and _has_rows(conn, raw)
+    }
+    return [f"{name} is empty" for name in sorted(empty)]
+
+
+def _has_rows(conn: Connection, table) -> bool:
+    return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+
+
+def rebuild(conn: Connection, progress: Progress | None = None) -> None:
+    """Drop, create, populate and stamp every derived table (inside the caller's
+    transaction): for a database built by another version, or one whose derived tables
+    were lost. A table of another version may have other columns, hence drop and create."""
+    for table in reversed(DERIVED_TABLES):
+        table.drop(conn, checkfirst=True)
+    for table in DERIVED_TABLES:
+        table.create(conn)
+    refresh(conn, progress)
+    data_version.stamp(conn, "rebuild")
+
+
+def refresh(conn: Connection, progress: Progress | None = None) -> None:
+    """Rebuild every derived table; call inside the importing transaction, after the
+    closure table. ``progress`` hears of each step as it starts."""
+    started = time.perf_counter()
+    for table in DERIVED_TABLES:
+        conn.execute(delete(table))
+    builders = (_first_checks, _served_migrants, _unit_months, _unit_service_months, _unit_years)
+    for done, (step, build) in enumerate(zip(STEPS, builders, strict=True)):
+        if progress is not None:
+            progress(done, len(STEPS), step)
+        build(conn)
+    conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
+    if progress is not None:
+        progress(len(STEPS), len(STEPS), "")
+    log.info("derived tables rebuilt in %.1f s", time.perf_counter() - started)
+
+
+class _DatePart(FunctionElement):
+    """A date column's year (``year``) or year × 100 + month (``month``) as an integer.
+    SQLite keeps dates as ISO text: cutting the text is twice as fast as its strftime,
+    which the derived tables' grouping would call half a million times per import."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+class _Year(_DatePart):
+    name = "year_of"
+    inherit_cache = True
+
+
+class _Month(_DatePart):
+    name = "month_of"
+    inherit_cache = True
+
+
+@compiles(_Year)
+def _year_default(element, compiler, **kw):
+    return f"CAST(EXTRACT(YEAR FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(_Month)
+def _month_default(element, compiler, **kw):
+    day = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(YEAR FROM {day}) * 100 + EXTRACT(MONTH FROM {day}) AS INTEGER)"
+
+
+@compiles(_Year, "sqlite")
+def _year_sqlite(element, compiler, **kw):
+    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 1, 4) AS INTEGER)"
+
+
+@compiles(_Month, "sqlite")
+def _month_sqlite(element, compiler, **kw):
+    day = compiler.process(element.clauses, **kw)
+    return f"CAST(substr({day}, 1, 4) || substr({day}, 6, 2) AS INTEGER)"
+
+
+def _year(column):
+    return _Year(column)
+
+
+def month_key(day):
+    """year × 100 + month of a date column."""
+    return _Month(day)
+
+
+def _later(a, b):
+    """The later of two dates (SQLite's max(a, b) is PostgreSQL's greatest: spell it out)."""
+    return case((a < b, b), else_=a)
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _first_checks(conn: Connection) -> None:
+    pc = prepregnancy_checks.c
+    year = _year(pc.check_date)
+    first = select(year, pc.unit_code, pc.couple_id, func.min(pc.check_date)).group_by(
+        year, pc.unit_code, pc.couple_id
+    )
+    conn.execute(insert(first_checks).from_select(["year", "unit_code", "couple_id", "day"], first))
+
+
+def _served_migrants(conn: Connection) -> None:
+    ms, m = migrant_services.c, migrants.c
+    year = _year(ms.service_date)
+    first = (
+        select(ms.migrant_id, year.label("year"), func.min(ms.service_date).label("first"))
+        .group_by(ms.migrant_id, year)
+        .subquery()
+    )
+    served = (
+        select(first.c.year, m.migrant_id, m.unit_code, _later(first.c.first, m.arrival_date))
+        .join(first, first.c.migrant_id == m.migrant_id)
+        .where(
+            m.direction == "in",
+            _year(m.arrival_date) <= first.c.year,  # present in the year of the service
+            or_(m.departure_date.is_(None), _year(m.departure_date) >= first.c.year),
+        )
+    )
+    conn.execute(insert(served_migrants).from_select(["year", "migrant_id", "unit_code", "day"], served))
+
+
+def event_sources() -> list[tuple]:
+    """Every dated event source as (day column, unit column, {event measure: what one row
+    adds}, extra condition): what the monthly totals sum and what the as-of month's tail
+    reads. Each day column is indexed."""
+    b, d, m = births.c, deaths.c, migrants.c
+    per_basis = {}
+    for basis in ("registered", "resident"):
+        on = b[basis] == 1
+        per_basis |= {
+            f"births_{basis}": _flag(on),
+            f"male_births_{basis}": _flag(and_(on, b.sex == "M")),
+            f"female_births_{basis}": _flag(and_(on, b.sex == "F")),
+            f"in_policy_births_{basis}": case((on, b.in_policy), else_=0),
+        }
+    return [
+        (b.birth_date, b.unit_code, per_basis, None),
+        (
+            d.death_date,
+            d.unit_code,
+            {"deaths_registered": _flag(d.registered == 1), "deaths_resident": _flag(d.resident == 1)},
+            None,
+        ),
+        (first_checks.c.day, first_checks.c.unit_code, {"checked_couples": literal(1)}, None),
+        (
+            m.arrival_date,
+            m.unit_code,
+            {"arrivals_in": _flag(m.direction == "in"), "arrivals_out": _flag(m.direction == "out")},
+            None,
+        ),
+        (
+            m.departure_date,
+            m.unit_code,
+            {"departures_in": _flag(m.direction == "in"), "departures_out": _flag(m.direction == "out")},
+            m.departure_date.is_not(None),
+        ),
+        (served_migrants.c.day, served_migrants.c.unit_code, {"served_in": literal(1)}, None),
+    ]
+
+
+def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVENT_MEASURES):
+    """Event ``measures`` per village (and per ``key(day column)``, a month say, when
+    given), for events dated ``since`` … ``until`` when given: a subquery with unit_code,
+    key and the measures. Each source is grouped on its own before the union, so the sorts
+    stay narrow; sources that add nothing to ``measures`` are left out."""
+    parts = []
+    for day, unit_code, adds, condition in event_sources():
+        if not set(adds) & set(measures):
+            continue
+        keys = [unit_code.label("unit_code")] + ([] if key is None else [key(day).label("key")])
+        stmt = select(
+            *keys,
+            *[(func.sum(adds[n]) if n in adds else literal(0)).label(n) for n in measures],
+        ).group_by(*keys)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        if since is not None:
+            stmt = stmt.where(day.between(since, until))
+        parts.append(stmt)
+    return union_all(*parts).subquery()
+
+
+def _up_the_tree(rows, keys: tuple[str, ...], sums: tuple[str, ...]):
+    """Per-village ``rows`` summed over every unit's subtree through the closure table:
+    unit_code (the unit whose subtree it is), the ``keys`` columns, then the ``sums``."""
+    a = unit_ancestors.c
+    by = [rows.c[key] for key in keys]
+    return (
+        select(a.ancestor_code.label("unit_code"), *by, *[func.sum(rows.c[n]).label(n) for n in sums])
+        .select_from(unit_ancestors)
+        .join(rows, rows.c.unit_code == a.unit_code)
+        .group_by(a.ancestor_code, *by)
+    )
+
+
+def _unit_months(conn: Connection) -> None:
+    events = event_rows(month_key)
+    # One row per village and month before the closure join multiplies rows by the depth.
+    rows = (
+        select(
+            events.c.unit_code,
+            events.c.key.label("month"),
+            *[func.sum(events.c[n]).label(n) for n in EVENT_MEASURES],
+        )
+        .group_by(events.c.unit_code, events.c.key)
+        .subquery()
+    )
+    per_month = _up_the_tree(rows, ("month",), EVENT_MEASURES).cte("per_month")
+    # Every unit gets a row for every month with events anywhere, from its own first one
+    # on, so that one month key (the root's last month up to a cut) finds every unit's
+    # total by an equality join, where a sparse table needed a lookup per unit.
+    months = select(per_month.c.month).distinct().subquery()
+    firsts = (
+        select(per_month.c.unit_code, func.min(per_month.c.month).label("first"))
+        .group_by(per_month.c.unit_code)
+        .subquery()
+    )
+    grid = (
+        select(firsts.c.unit_code, months.c.month).join(months, months.c.month >= firsts.c.first).subquery()
+    )
+    dense = (
+        select(
+            grid.c.unit_code,
+            grid.c.month,
+            *[func.coalesce(per_month.c[name], 0).label(name) for name in EVENT_MEASURES],
+        )
+        .select_from(grid)
+        .outerjoin(
+            per_month, and_(per_month.c.unit_code == grid.c.unit_code, per_month.c.month == grid.c.month)
+        )
+        .subquery()
+    )
+    running = select(
+        dense.c.unit_code,
+        dense.c.month,
+        *[
+            func.sum(dense.c[name]).over(partition_by=dense.c.unit_code, order_by=dense.c.month).label(name)
+            for name in EVENT_MEASURES
+        ],
+    )
+    conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_MEASURES], running))
+
+
+def _unit_service_months(conn: Connection) -> None:
+    ms, m = migrant_services.c, migrants.c
+    # One pass over the services, each flagged when it is its migrant's first of the kind
+    # in its year, and one join to the migrants: a second grouping for the firsts and a
+    # second join took twice as long (23 s against 10 s for a 10x county).
+    order = func.row_number().over(
+        partition_by=(ms.migrant_id, ms.service, _year(ms.service_date)), order_by=ms.service_date
+    )
+    flagged = select(
+        ms.migrant_id,
+        ms.service,
+        month_key(ms.service_date).label("month"),
+        case((order == 1, 1), else_=0).label("first"),
+    ).subquery()
+    per_village = (
+        select(
+            m.unit_code,
+            flagged.c.month,
+            flagged.c.service,
+            func.count().label("services"),
+            func.sum(flagged.c.first).label("migrants"),
+        )
+        .join(migrants, m.migrant_id == flagged.c.migrant_id)
+        .group_by(m.unit_code, flagged.c.month, flagged.c.service)
+        .subquery()
+    )
+    summed = _up_the_tree(per_village, ("month", "service"), ("services", "migrants"))
+    conn.execute(
+        insert(unit_service_months).from_select(
+            ["unit_code", "month", "service", "services", "migrants"], summed
+        )
+    )
+
+
+def _unit_years(conn: Connection) -> None:
+    """Population for each year from the first population year through the year after the
+    last (whose rates fall back to the last year's end), and reported figures for every
+    reported year, summed up the tree. Each village chooses its population rule before the
+    sums: the mean of the two year-ends when both exist, else whichever exists."""
+    p, r = population.c, reported.c
+    first, last = conn.execute(select(func.min(p.year), func.max(p.year))).one()
+    years = set(range(first, last + 2)) if first is not None else set()
+    years |= set(conn.execute(select(r.year).distinct()).scalars())
+    for year in sorted(years):
+        rows = union_all(_population_rows(year), _reported_rows(year)).subquery()
+        rolled = _up_the_tree(rows, (), YEAR_MEASURES).add_columns(literal(year))
+        conn.execute(insert(unit_years).from_select(["unit_code", *YEAR_MEASURES, "year"], rolled))
+
+
+def _year_row(unit_code, **values):
+    return select(
+        unit_code.label("unit_code"),
+        *[(values[name] if name in values else null()).label(name) for name in YEAR_MEASURES],
+    )
+
+
+def _population_rows(year: int):
+    p = population.c
+
+    def at(column, y):
+        return func.sum(case((p.year == y, column)))
+
+    ends = (
+        select(
+            p.unit_code,
+            at(p.registered_population, year).label("reg_cur"),
+            at(p.registered_population, year - 1).label("reg_prev"),
+            at(p.resident_population, year).label("res_cur"),
+            at(p.resident_population, year - 1).label("res_prev"),
+            at(p.eligible_couples, year).label("elig_cur"),
+            at(p.eligible_couples, year - 1).label("elig_prev"),
+        )
+        .where(p.year.in_([year - 1, year]))
+        .group_by(p.unit_code)
+        .subquery()
+    )
+    e = ends.c
+
+    def average(cur, prev):
+        return case(
+            (and_(cur.is_not(None), prev.is_not(None)), (cur + prev) / 2.0),
+            else_=func.coalesce(cur, prev),
+        )
+
+    return _year_row(
+        e.unit_code,
+        avg_population_registered=average(e.reg_cur, e.reg_prev),
+        avg_population_resident=average(e.res_cur, e.res_prev),
+        population_registered=func.coalesce(e.reg_cur, e.reg_prev),
+        population_resident=func.coalesce(e.res_cur, e.res_prev),
+        eligible_couples=func.coalesce(e.elig_cur, e.elig_prev),
+    )
+
+
+def _reported_rows(year: int):
+    r = reported.c
+    values = {}
+    for code in REPORTED_CODES:
+        values[f"rep_num_{code}"] = func.sum(case((r.indicator == code, r.numerator)))
+        values[f"rep_den_{code}"] = func.sum(case((r.indicator == code, r.denominator)))
+    return _year_row(r.unit_code, **values).where(r.year == year).group_by(r.unit_code)

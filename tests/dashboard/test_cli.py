@@ -1,0 +1,134 @@
+"""`python -m dashboard` as a script would call it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from queries.engine import registry
+from queries.engine.indicators import compute
+from queries.engine.period import make_period
+from queries.store.db import make_engine
+from queries.store.schema import units
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_indicators_prints_every_unit_and_indicator_as_the_engine_computes(demo_db_url):
+    out = cli("indicators", "--year", "2025", "--as-of", "2025-11-15", "--db", demo_db_url)
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert list(rows[0]) == [
+        "unit_code",
+        "indicator",
+        "numerator",
+        "denominator",
+        "value",
+        "target",
+        "status",
+        "verdict",
+    ]
+    engine = make_engine(demo_db_url)
+    with engine.connect() as conn:
+        n_units = conn.execute(select(func.count()).select_from(units)).scalar_one()
+        table = compute(conn, "330781", make_period(2025, "2025-11-15")).set_index(["unit_code", "indicator"])
+    assert len(rows) == n_units * len(registry.CODES)
+    for row in rows[:60]:
+        want = table.loc[(row["unit_code"], row["indicator"])]
+        assert row["status"] == want["status"]
+        assert row["verdict"] == want["verdict"]
+        if row["value"] == "":
+            assert want["status"] == "no_data"  # an empty cell, never 0, NaN or inf
+        else:
+            assert float(row["value"]) == pytest.approx(want["value"], abs=1e-6)
+    accuracy = [r for r in rows if r["indicator"] == "info_accuracy_rate"]
+    assert all(r["value"] == "" and r["numerator"] == "" for r in accuracy)
+    checks = next(r for r in rows if r["indicator"] == "prepregnancy_checks")
+    assert checks["denominator"] == "" and checks["numerator"] == checks["value"]
+
+
+def test_indicators_for_one_township_as_json(demo_db_url):
+    engine = make_engine(demo_db_url)
+    with engine.connect() as conn:
+        township = conn.execute(select(units.c.code).where(units.c.level == "township").limit(1)).scalar_one()
+        villages = conn.execute(
+            select(func.count()).select_from(units).where(units.c.parent_code == township)
+        ).scalar_one()
+    out = cli(
+        "indicators",
+        "--year",
+        "2024",
+        "--unit",
+        township,
+        "--basis",
+        "resident",
+        "--db",
+        demo_db_url,
+        "--format",
+        "json",
+    )
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert {r["unit_code"] for r in rows} >= {township}
+    assert len(rows) == (villages + 1) * len(registry.CODES)
+    assert all(r["value"] is None for r in rows if r["indicator"] == "info_accuracy_rate")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["indicators", "--year", "2025", "--unit", "NOPE"], "error: no unit with code 'NOPE'"),
+        (
+            ["indicators", "--year", "2025", "--as-of", "2024-02-30"],
+            "error: as-of date '2024-02-30' is not a YYYY-MM-DD date",
+        ),
+        (
+            ["indicators", "--year", "2025", "--as-of", "2024-01-01"],
+            "error: as-of date 2024-01-01 is not in the year 2025",
+        ),
+        (["indicators", "--year", "twenty"], "invalid int value: 'twenty'"),
+        (["indicators", "--year", "2025", "--basis", "household"], "invalid choice: 'household'"),
+        (["import", "/no/such/folder"], "/no/such/folder"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(demo_db_url, args, message):
+    out = cli(*args, "--db", demo_db_url)
+    assert out.returncode != 0
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(tmp_path):
+    out = cli("indicators", "--year", "2025", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert out.returncode != 0
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1
+    assert "Traceback" not in out.stderr
+
+
+def test_import_of_a_bad_file_names_file_row_column_and_changes_nothing(demo_db_url, tmp_path):
+    (tmp_path / "births.csv").write_text(
+        "birth_id,unit_code,birth_date,sex,birth_order,in_policy,registered,resident\n"
+        "X1,NOPE,2025-01-02,M,1,1,1,1\n",
+        encoding="utf-8",
+    )
+    before = cli("indicators", "--year", "2025", "--db", demo_db_url).stdout
+    out = cli("import", str(tmp_path), "--db", demo_db_url)
+    assert out.returncode != 0
+    first = out.stderr.splitlines()[0]
+    assert "births.csv row 2, column unit_code" in first and "NOPE" in first
+    assert "Traceback" not in out.stderr
+    assert cli("indicators", "--year", "2025", "--db", demo_db_url).stdout == before
