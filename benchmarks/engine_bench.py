@@ -23,12 +23,13 @@ import numpy as np  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from benchmarks.naive import naive_measures  # noqa: E402
+from queries.analytics.lifecycle import ensure_schema
 from queries.analytics.read import all_measures  # noqa: E402
 from queries.demo.county import build_demo, write_csv  # noqa: E402
 from queries.engine.indicators import compute, county_code  # noqa: E402
 from queries.engine.period import make_period  # noqa: E402
 from queries.ingest.load import import_path  # noqa: E402
-from queries.store.db import ensure_schema, make_engine  # noqa: E402
+from queries.store.db import make_engine  # noqa: E402
 from queries.store.schema import metadata  # noqa: E402
 from tests.pg_server import running_postgres  # noqa: E402
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from queries.analytics import build as analytics  # noqa: E402
+from queries.analytics import lifecycle  # noqa: E402
 from queries.demo.county import create_demo  # noqa: E402
 from queries.engine.indicators import county_code  # noqa: E402
 from queries.ingest.load import import_frames  # noqa: E402
@@ -44,7 +44,7 @@ def main() -> None:
         for _ in range(args.runs):
             started = time.perf_counter()
             with engine.connect() as conn:
-                analytics.problems(conn)
+                lifecycle.problems(conn)
                 data_version.read(conn)
             check.append((time.perf_counter() - started) * 1000)
         with engine.connect() as conn:
@@ -58,7 +58,7 @@ def main() -> None:
         started = time.perf_counter()
         with engine.begin() as conn:  # what every target save added before
             rebuild_ancestors(conn)
-            analytics.refresh(conn)
+            lifecycle.refresh(conn)
         rebuild = time.perf_counter() - started
         engine.dispose()
     log.info(

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from queries.store.db import ensure_schema, make_engine
+from queries.analytics.lifecycle import ensure_schema
+from queries.store.db import make_engine
 from queries.store.schema import metadata
 from tests.pg_server import PostgresUnavailable, running_postgres
 

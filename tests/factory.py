@@ -8,7 +8,7 @@ from itertools import count
 
 from sqlalchemy import insert
 
-from queries.analytics import build as analytics
+from queries.analytics import lifecycle
 from queries.store import schema as s
 from queries.store.db import rebuild_ancestors
 
@@ -122,7 +122,7 @@ class County:
     def settle(self) -> County:
         """Rebuild the derived tables, as an import does once at its end: call after adding
         data and before computing (the engine reads only the derived tables)."""
-        analytics.refresh(self.conn)
+        lifecycle.refresh(self.conn)
         return self
 
     def target(self, year: int, unit: str, indicator: str, value: float):

@@ -15,13 +15,13 @@ from sqlalchemy import Engine
 from dashboard.i18n import TEXT, t
 from dashboard.runtime.logs import reference
 from dashboard.runtime.settings import database_url, describe, open_engine
-from queries.analytics import build as analytics
+from queries.analytics import lifecycle
+from queries.analytics.lifecycle import ensure_schema
 from queries.engine.indicators import UnknownUnit, compute, county_code
 from queries.engine.period import make_period
 from queries.services import catalogue
 from queries.services import scorecard as views
 from queries.store import data_version
-from queries.store.db import ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def source(lang: str = "zh") -> Source:
     are rebuilt first, with a progress bar, so no page ever reads them as zeros."""
     eng = engine(lang)
     with eng.connect() as conn:
-        wrong = analytics.problems(conn)
+        wrong = lifecycle.problems(conn)
         version = data_version.read(conn)
     if wrong:
         version = _rebuild(eng, lang)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from queries.analytics.lifecycle import ensure_schema
 from queries.store.config import setting
-from queries.store.db import DB_URL_ENV, DEFAULT_DB_PATH, ensure_schema, is_empty, make_engine
+from queries.store.db import DB_URL_ENV, DEFAULT_DB_PATH, is_empty, make_engine
 
 __all__ = ["database_url", "default_url", "describe", "open_engine", "setting"]
 log = logging.getLogger(__name__)

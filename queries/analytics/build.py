@@ -1,28 +1,24 @@
-"""Derived tables the indicator queries read instead of the raw events.
-
-``refresh`` rebuilds them from the raw tables inside the importing transaction, so they are
-never stale when the import commits and never half-built when it fails. Every sum up the
+"""How each derived table is populated from the raw tables (``DERIVED``, in build order);
+``lifecycle`` runs them inside the importing transaction. Every sum up the
 unit tree happens here, in SQL, through the closure table: a unit's row is the sum over its
 subtree, so a parent's figures are by construction the sums of its children's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     FunctionElement,
     Integer,
+    Table,
     and_,
     case,
-    delete,
     func,
     insert,
-    inspect,
     literal,
     null,
     or_,
@@ -31,116 +27,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 
-from queries.engine.registry import REPORTED_CODES
-from queries.store import data_version
-from queries.store.schema import (
-    DERIVED_TABLES,
-    EVENT_MEASURES,
+from queries.analytics.columns import EVENT_COLUMN_NAMES, EVENT_COLUMNS
+from queries.analytics.tables import (
     YEAR_MEASURES,
+    first_checks,
+    served_migrants,
+    unit_months,
+    unit_service_months,
+    unit_years,
+)
+from queries.engine.registry import REPORTED_CODES
+from queries.store.schema import (
     births,
     deaths,
-    derived_state,
-    first_checks,
     migrant_services,
     migrants,
     population,
     prepregnancy_checks,
     reported,
-    served_migrants,
     unit_ancestors,
-    unit_months,
-    unit_service_months,
-    unit_years,
-    units,
 )
-
-log = logging.getLogger(__name__)
-
-# Bump when what a derived table holds changes (its columns are in the signature already):
-# databases stamped otherwise are rebuilt when opened.
-VERSION = 5
-
-
-def signature() -> str:
-    """What the derived tables' definition is: VERSION and every derived column (so adding
-    a reported indicator to the registry also rebuilds them)."""
-    columns = [f"{t.name}.{c.name}" for t in DERIVED_TABLES for c in t.columns]
-    return hashlib.sha1(f"{VERSION}:{','.join(columns)}".encode()).hexdigest()
-
-
-# Each derived table beside a raw table that cannot have rows while it has none: a table
-# emptied by hand (or by a failed copy) would otherwise read as "0 births, met".
-_MUST_HOLD_ROWS = (
-    (first_checks, prepregnancy_checks),
-    (unit_months, births),
-    (unit_months, deaths),
-    (unit_months, prepregnancy_checks),
-    (unit_months, migrants),
-    (unit_service_months, migrant_services),
-    (unit_years, population),
-    (unit_years, reported),
-)
-STEPS = ("first_checks", "served_migrants", "unit_months", "unit_service_months", "unit_years")
-Progress = Callable[[int, int, str], None]  # (steps done, steps in all, the step now running)
-
-
-def problems(conn: Connection) -> list[str]:
-    """What is wrong with the derived tables, in words for the log; empty when they can be
-    read: every one present, stamped with this version's definition, and none empty
-    while the raw rows it is made from exist. A few index probes: cheap enough to run on
-    every page view."""
-    if not _has_rows(conn, units):
-        return []
-    present = set(inspect(conn).get_table_names())
-    missing = [t.name for t in DERIVED_TABLES if t.name not in present]
-    if missing:
-        return [f"missing {', '.join(missing)}"]
-    if "signature" not in {c["name"] for c in inspect(conn).get_columns(derived_state.name)}:
-        return ["stamped by a version before signatures"]
-    stamp = conn.execute(
-        select(derived_state.c.signature).where(derived_state.c.name == "analytics")
-    ).scalar()
-    if stamp != signature():
-        return ["never built" if stamp is None else "built by another version"]
-    empty = {
-        derived.name
-        for derived, raw in _MUST_HOLD_ROWS
-        if not _has_rows(conn, derived) and _has_rows(conn, raw)
-    }
-    return [f"{name} is empty" for name in sorted(empty)]
-
-
-def _has_rows(conn: Connection, table) -> bool:
-    return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
-
-
-def rebuild(conn: Connection, progress: Progress | None = None) -> None:
-    """Drop, create, populate and stamp every derived table (inside the caller's
-    transaction): for a database built by another version, or one whose derived tables
-    were lost. A table of another version may have other columns, hence drop and create."""
-    for table in reversed(DERIVED_TABLES):
-        table.drop(conn, checkfirst=True)
-    for table in DERIVED_TABLES:
-        table.create(conn)
-    refresh(conn, progress)
-    data_version.stamp(conn, "rebuild")
-
-
-def refresh(conn: Connection, progress: Progress | None = None) -> None:
-    """Rebuild every derived table; call inside the importing transaction, after the
-    closure table. ``progress`` hears of each step as it starts."""
-    started = time.perf_counter()
-    for table in DERIVED_TABLES:
-        conn.execute(delete(table))
-    builders = (_first_checks, _served_migrants, _unit_months, _unit_service_months, _unit_years)
-    for done, (step, build) in enumerate(zip(STEPS, builders, strict=True)):
-        if progress is not None:
-            progress(done, len(STEPS), step)
-        build(conn)
-    conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
-    if progress is not None:
-        progress(len(STEPS), len(STEPS), "")
-    log.info("derived tables rebuilt in %.1f s", time.perf_counter() - started)
 
 
 class _DatePart(FunctionElement):
@@ -198,10 +104,6 @@ def _later(a, b):
     return case((a < b, b), else_=a)
 
 
-def _flag(condition):
-    return case((condition, 1), else_=0)
-
-
 def _first_checks(conn: Connection) -> None:
     pc = prepregnancy_checks.c
     year = _year(pc.check_date)
@@ -231,46 +133,40 @@ def _served_migrants(conn: Connection) -> None:
     conn.execute(insert(served_migrants).from_select(["year", "migrant_id", "unit_code", "day"], served))
 
 
+@dataclass(frozen=True)
+class Source:
+    """A dated event source the monthly totals count: its table, the day an event counts on
+    (indexed), the unit it belongs to, and which rows count at all."""
+
+    table: Table
+    day: str
+    condition: Callable[[Table], ColumnElement] | None = None
+
+
+SOURCES = {
+    "births": Source(births, "birth_date"),
+    "deaths": Source(deaths, "death_date"),
+    "first_checks": Source(first_checks, "day"),
+    "arrivals": Source(migrants, "arrival_date"),
+    "departures": Source(migrants, "departure_date", lambda t: t.c.departure_date.is_not(None)),
+    "served_migrants": Source(served_migrants, "day"),
+}
+
+
 def event_sources() -> list[tuple]:
-    """Every dated event source as (day column, unit column, {event measure: what one row
-    adds}, extra condition): what the monthly totals sum and what the as-of month's tail
-    reads. Each day column is indexed."""
-    b, d, m = births.c, deaths.c, migrants.c
-    per_basis = {}
-    for basis in ("registered", "resident"):
-        on = b[basis] == 1
-        per_basis |= {
-            f"births_{basis}": _flag(on),
-            f"male_births_{basis}": _flag(and_(on, b.sex == "M")),
-            f"female_births_{basis}": _flag(and_(on, b.sex == "F")),
-            f"in_policy_births_{basis}": case((on, b.in_policy), else_=0),
-        }
-    return [
-        (b.birth_date, b.unit_code, per_basis, None),
-        (
-            d.death_date,
-            d.unit_code,
-            {"deaths_registered": _flag(d.registered == 1), "deaths_resident": _flag(d.resident == 1)},
-            None,
-        ),
-        (first_checks.c.day, first_checks.c.unit_code, {"checked_couples": literal(1)}, None),
-        (
-            m.arrival_date,
-            m.unit_code,
-            {"arrivals_in": _flag(m.direction == "in"), "arrivals_out": _flag(m.direction == "out")},
-            None,
-        ),
-        (
-            m.departure_date,
-            m.unit_code,
-            {"departures_in": _flag(m.direction == "in"), "departures_out": _flag(m.direction == "out")},
-            m.departure_date.is_not(None),
-        ),
-        (served_migrants.c.day, served_migrants.c.unit_code, {"served_in": literal(1)}, None),
-    ]
+    """Every source with the event columns it adds to, as (day column, unit column,
+    {event column: what one row adds}, extra condition): what the monthly totals sum and
+    what the as-of month's tail reads."""
+    out = []
+    for key, source in SOURCES.items():
+        c = source.table.c
+        adds = {column.name: column.adds(c) for column in EVENT_COLUMNS if column.source == key}
+        condition = source.condition(source.table) if source.condition else None
+        out.append((c[source.day], c.unit_code, adds, condition))
+    return out
 
 
-def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVENT_MEASURES):
+def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVENT_COLUMN_NAMES):
     """Event ``measures`` per village (and per ``key(day column)``, a month say, when
     given), for events dated ``since`` … ``until`` when given: a subquery with unit_code,
     key and the measures. Each source is grouped on its own before the union, so the sorts
@@ -312,12 +208,12 @@ def _unit_months(conn: Connection) -> None:
         select(
             events.c.unit_code,
             events.c.key.label("month"),
-            *[func.sum(events.c[n]).label(n) for n in EVENT_MEASURES],
+            *[func.sum(events.c[n]).label(n) for n in EVENT_COLUMN_NAMES],
         )
         .group_by(events.c.unit_code, events.c.key)
         .subquery()
     )
-    per_month = _up_the_tree(rows, ("month",), EVENT_MEASURES).cte("per_month")
+    per_month = _up_the_tree(rows, ("month",), EVENT_COLUMN_NAMES).cte("per_month")
     # Every unit gets a row for every month with events anywhere, from its own first one
     # on, so that one month key (the root's last month up to a cut) finds every unit's
     # total by an equality join, where a sparse table needed a lookup per unit.
@@ -334,7 +230,7 @@ def _unit_months(conn: Connection) -> None:
         select(
             grid.c.unit_code,
             grid.c.month,
-            *[func.coalesce(per_month.c[name], 0).label(name) for name in EVENT_MEASURES],
+            *[func.coalesce(per_month.c[name], 0).label(name) for name in EVENT_COLUMN_NAMES],
         )
         .select_from(grid)
         .outerjoin(
@@ -347,10 +243,10 @@ def _unit_months(conn: Connection) -> None:
         dense.c.month,
         *[
             func.sum(dense.c[name]).over(partition_by=dense.c.unit_code, order_by=dense.c.month).label(name)
-            for name in EVENT_MEASURES
+            for name in EVENT_COLUMN_NAMES
         ],
     )
-    conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_MEASURES], running))
+    conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_COLUMN_NAMES], running))
 
 
 def _unit_service_months(conn: Connection) -> None:
@@ -454,3 +350,25 @@ def _reported_rows(year: int):
         values[f"rep_num_{code}"] = func.sum(case((r.indicator == code, r.numerator)))
         values[f"rep_den_{code}"] = func.sum(case((r.indicator == code, r.denominator)))
     return _year_row(r.unit_code, **values).where(r.year == year).group_by(r.unit_code)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """One derived table and how it is populated. It cannot be empty while any of
+    ``made_from`` has rows: one emptied by hand (or by a failed copy) would otherwise read
+    as "0 births, met"."""
+
+    table: Table
+    populate: Callable[[Connection], None]
+    made_from: tuple[Table, ...]
+
+
+# In build order: a table is populated after those it reads (unit_months counts first_checks
+# and served_migrants).
+DERIVED = (
+    Derived(first_checks, _first_checks, (prepregnancy_checks,)),
+    Derived(served_migrants, _served_migrants, ()),
+    Derived(unit_months, _unit_months, (births, deaths, prepregnancy_checks, migrants)),
+    Derived(unit_service_months, _unit_service_months, (migrant_services,)),
+    Derived(unit_years, _unit_years, (population, reported)),
+)

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Date, Integer, Select, String, and_, bindparam, func, select
 
-from queries.analytics import build as analytics
+from queries.analytics import build
+from queries.analytics.columns import EVENT_MEASURES, measures_of
+from queries.analytics.tables import REPORTED_MEASURES, unit_months, unit_years
 from queries.engine.period import Period
 from queries.store.frames import numeric_frame, unit_tree, within
-from queries.store.schema import REPORTED_MEASURES, unit_ancestors, unit_months, unit_years
+from queries.store.schema import unit_ancestors
 
 
 def _in_scope(table, root: str):
@@ -37,14 +39,7 @@ def _stored(basis: str) -> dict[str, tuple[str, str]]:
     """Event measure → (the ``unit_months`` column summed to the as-of date, the column
     taken off as of the day before 1 January)."""
     _check_basis(basis)
-    same = [*BIRTHS, "deaths"]
-    return {m: (f"{m}_{basis}", f"{m}_{basis}") for m in same} | {
-        "checked_couples": ("checked_couples", "checked_couples"),
-        # present in the year: arrived by the as-of date, less departed before 1 January
-        "inflow_present": ("arrivals_in", "departures_in"),
-        "outflow_present": ("arrivals_out", "departures_out"),
-        "inflow_served": ("served_in", "served_in"),
-    }
+    return {m.name: m.stored(basis) for m in EVENT_MEASURES}
 
 
 def month_cut(as_of: date) -> tuple[int, int, date | None, date | None]:
@@ -107,7 +102,7 @@ def _event_statement(basis: str, names: tuple[str, ...], tail_sign: int) -> Sele
     }
     if tail_sign:
         pluses = tuple(sorted({plus for plus, _ in stored.values()}))
-        rows = analytics.event_rows(
+        rows = build.event_rows(
             since=bindparam("since", type_=Date), until=bindparam("until", type_=Date), measures=pluses
         )
         a = unit_ancestors.c
@@ -134,9 +129,9 @@ def _check_basis(basis: str) -> None:
         raise ValueError(f"basis must be registered or resident, not {basis!r}")
 
 
-BIRTHS = ("births", "male_births", "female_births", "in_policy_births")
-MIGRANTS = ("inflow_present", "inflow_served", "outflow_present")
-EVENTS = (*BIRTHS, "deaths", "checked_couples", *MIGRANTS)
+BIRTHS = measures_of("births")
+MIGRANTS = measures_of("migrants")
+EVENTS = tuple(m.name for m in EVENT_MEASURES)
 
 
 def birth_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
@@ -146,13 +141,13 @@ def birth_measures(conn: Connection, root: str, period: Period, basis: str) -> p
 
 
 def death_measures(conn: Connection, root: str, period: Period, basis: str) -> pd.DataFrame:
-    return _event_measures(conn, root, period, basis, ("deaths",))
+    return _event_measures(conn, root, period, basis, measures_of("deaths"))
 
 
 def check_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:
     """Distinct couples checked per village in the period (counted on the day of their
     first check of the year); a parent sums its villages."""
-    return _event_measures(conn, root, period, "registered", ("checked_couples",))
+    return _event_measures(conn, root, period, "registered", measures_of("checks"))
 
 
 def migrant_measures(conn: Connection, root: str, period: Period) -> pd.DataFrame:

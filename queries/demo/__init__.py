@@ -1,0 +1,3 @@
+"""The synthetic demo county the app builds on first run (``county``): units, five years
+of events, targets and reported figures, written through the importer like any file.
+Only the command line, the first-run setup and tests use it."""

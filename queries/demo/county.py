@@ -796,8 +796,8 @@ def write_csv(frames: dict[str, pd.DataFrame], folder: Path) -> None:
 def create_demo(engine, progress=None, **build_kwargs):
     """Build the demo county and import it; returns the importer's report. ``progress``
     (``queries.analytics.build.Progress``) hears of the generation, then of the import's steps."""
+    from queries.analytics.lifecycle import ensure_schema
     from queries.ingest.load import import_frames
-    from queries.store.db import ensure_schema
 
     ensure_schema(engine)
     if progress is not None:

@@ -37,11 +37,11 @@ from pandas.api import types as ptypes
 from sqlalchemy import Connection, Engine, Table, delete, insert, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
-from queries.analytics import build as analytics
-from queries.analytics.build import Progress
+from queries.analytics import lifecycle
+from queries.analytics.lifecycle import Progress, ensure_schema
 from queries.ingest.validation import TABLE_NAMES, ImportFailed, RowError, default_label, validate
 from queries.store import clock, data_version
-from queries.store.db import DatabaseError, ensure_schema, rebuild_ancestors
+from queries.store.db import DatabaseError, rebuild_ancestors
 from queries.store.schema import DATA_TABLES
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ def import_frames(
     log.info("import from %s: %s", label_all, ", ".join(f"{n} {len(f):,}" for n, f in frames.items()))
     try:
         ensure_schema(engine)
-        steps = 2 + len(analytics.STEPS)
+        steps = 2 + len(lifecycle.STEPS)
 
         def step(done: int, name: str) -> None:
             if progress is not None:
@@ -282,7 +282,7 @@ def import_frames(
                 data_version.stamp(conn, "targets")
             else:
                 rebuild_ancestors(conn)
-                analytics.refresh(conn, rebuilding)
+                lifecycle.refresh(conn, rebuilding)
                 data_version.stamp(conn, "import")
     except ImportFailed as exc:
         log.warning("import from %s refused: %d errors, nothing written", label_all, len(exc.errors))

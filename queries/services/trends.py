@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, case, distinct, exists, extract, func, literal, select
 
 from queries.analytics.read import birth_measures, migrant_measures, month_cut
+from queries.analytics.tables import unit_service_months
 from queries.engine import registry
 from queries.engine.indicators import check_unit, compute, effective_targets
 from queries.engine.period import Period, PeriodError, make_period, same_day_in
@@ -28,7 +29,6 @@ from queries.store.schema import (
     migrants,
     prepregnancy_checks,
     unit_ancestors,
-    unit_service_months,
     units,
 )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 
-from queries.store.schema import metadata, unit_ancestors, units
+from queries.store.schema import unit_ancestors, units
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "population.sqlite"
@@ -55,28 +55,6 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-def ensure_schema(engine: Engine, progress=None) -> None:
-    """Create any missing table; existing data is left as it is. Derived tables that are
-    missing, empty or from another version are rebuilt from the raw tables (``progress``:
-    ``queries.analytics.build.Progress``)."""
-    try:
-        metadata.create_all(engine)
-        from queries.analytics import build as analytics
-
-        with engine.begin() as conn:
-            # create_all adds no index to a table that exists: a database from an older
-            # version gets the indexes added since.
-            for table in metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
-            wrong = analytics.problems(conn)
-            if wrong:
-                log.warning("derived tables rebuilt from the raw tables: %s", "; ".join(wrong))
-                analytics.rebuild(conn, progress)
-    except Exception as exc:
-        raise DatabaseError(f"cannot open the database: {_first_line(exc)}") from exc
-
-
 def is_empty(engine: Engine) -> bool:
     if not inspect(engine).has_table("units"):
         return True
@@ -100,6 +78,6 @@ def rebuild_ancestors(conn) -> None:
         conn.execute(insert(unit_ancestors), rows)
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -10,10 +10,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from queries.analytics.lifecycle import ensure_schema
 from queries.engine import registry
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
-from queries.store.db import ensure_schema, make_engine
+from queries.store.db import make_engine
 from tests.factory import County
 
 Y = 2024

@@ -20,13 +20,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from benchmarks.naive import naive_measures
-from queries.analytics import build as analytics
+from queries.analytics import lifecycle
+from queries.analytics.lifecycle import ensure_schema
 from queries.analytics.read import all_measures
+from queries.analytics.tables import derived_state, unit_months
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
 from queries.services.trends import service_mix
-from queries.store.db import ensure_schema, make_engine
-from queries.store.schema import derived_state, migrant_services, migrants, unit_ancestors, unit_months
+from queries.store.db import make_engine
+from queries.store.schema import migrant_services, migrants, unit_ancestors
 from tests.analytics.test_aggregation import Y, counties, load
 from tests.factory import County
 from tests.services.test_series import tree
@@ -104,14 +106,14 @@ def test_a_database_from_an_older_version_is_rebuilt_when_opened(tmp_path):
         conn.execute(delete(unit_months))
         conn.execute(delete(derived_state))
     with engine.connect() as conn:
-        assert analytics.problems(conn)
+        assert lifecycle.problems(conn)
     engine.dispose()
 
     engine = make_engine(url)
     ensure_schema(engine)
     with engine.connect() as conn:
-        assert analytics.problems(conn) == []
-        assert conn.execute(select(derived_state.c.signature)).scalar() == analytics.signature()
+        assert lifecycle.problems(conn) == []
+        assert conn.execute(select(derived_state.c.signature)).scalar() == lifecycle.signature()
         got = compute(conn, "C", make_period(Y, date(Y, 8, 20)))
     pd.testing.assert_frame_equal(got, want)
     engine.dispose()

@@ -93,17 +93,17 @@ def test_st_stop_in_a_page_is_no_error(app_env, log_dir, monkeypatch):
 def test_a_bug_while_opening_the_database_is_no_unreachable_database(
     demo_db_url, tmp_path, log_dir, monkeypatch
 ):
-    from queries.analytics import build as analytics
+    from queries.analytics import lifecycle
 
     copy = tmp_path / "copy.sqlite"
     shutil.copy(demo_db_url.removeprefix("sqlite:///"), copy)
     monkeypatch.setenv("POPDASH_DB_URL", f"sqlite:///{copy}")
-    monkeypatch.setattr(analytics, "problems", lambda _conn: ["forced for the test"])
+    monkeypatch.setattr(lifecycle, "problems", lambda _conn: ["forced for the test"])
 
     def broken(_conn, _progress=None):
         raise ZeroDivisionError("a bug in the rebuild")
 
-    monkeypatch.setattr(analytics, "refresh", broken)
+    monkeypatch.setattr(lifecycle, "refresh", broken)
     data._engine.clear()
     try:
         ref = reference_shown(run())

@@ -241,7 +241,7 @@ def test_detail_in_english(app_env, demo):
 
 
 def test_a_period_before_the_first_record_says_so_instead_of_showing_zeros(tmp_path, monkeypatch):
-    from queries.store.db import ensure_schema
+    from queries.analytics.lifecycle import ensure_schema
     from tests.factory import County
 
     url = f"sqlite:///{tmp_path}/first_birth_in_march.sqlite"

@@ -18,7 +18,8 @@ from sqlalchemy import delete, text
 from dashboard.components import exports
 from dashboard.i18n import verdict_label
 from dashboard.papers import report as papers
-from queries.analytics import build as analytics
+from queries.analytics import lifecycle
+from queries.analytics.tables import unit_months
 from queries.engine import registry
 from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
@@ -28,7 +29,6 @@ from queries.services import scorecard as views
 from queries.services.assessment import assess, load_rules
 from queries.store import clock, data_version
 from queries.store.db import make_engine
-from queries.store.schema import unit_months
 from tests.dashboard.test_cli import cli
 from tests.pages.test_pages import AS_OF, YEAR, card_value, open_app
 
@@ -97,7 +97,7 @@ def test_every_change_stamps_a_new_data_version(demo_copy):
         with engine.connect() as conn:
             after_delete = data_version.read(conn)
         with engine.begin() as conn:
-            analytics.rebuild(conn)
+            lifecycle.rebuild(conn)
             after_rebuild = data_version.read(conn)
     finally:
         engine.dispose()
@@ -144,7 +144,7 @@ def test_a_lost_or_emptied_derived_table_is_rebuilt_never_read_as_zeros(demo_cop
         with engine.begin() as conn:
             conn.execute(delete(unit_months))
         with engine.connect() as conn:
-            assert analytics.problems(conn) == ["unit_months is empty"]
+            assert lifecycle.problems(conn) == ["unit_months is empty"]
     finally:
         engine.dispose()
     at = open_app()  # the page run finds it empty and rebuilds before reading
@@ -156,12 +156,12 @@ def test_a_lost_or_emptied_derived_table_is_rebuilt_never_read_as_zeros(demo_cop
         with engine.begin() as conn:
             unit_months.drop(conn)
         with engine.connect() as conn:
-            assert analytics.problems(conn) == ["missing unit_months"]
+            assert lifecycle.problems(conn) == ["missing unit_months"]
         from dashboard.runtime.settings import open_engine
 
         reopened = open_engine(demo_copy)  # opening rebuilds too
         with reopened.connect() as conn:
-            assert analytics.problems(conn) == []
+            assert lifecycle.problems(conn) == []
             got = compute(conn, county_code(conn), make_period(YEAR, CUT))
         reopened.dispose()
     finally:

@@ -1,0 +1,117 @@
+"""The one life cycle of every derived table: create, populate, verify, stamp.
+
+As DHIS2's ``JdbcAnalyticsTableManager`` does for its analytics tables: ``refresh``
+populates every table of ``build.DERIVED`` inside the importing transaction (so they are
+never stale when an import commits, never half-built when it fails) and stamps the
+definition it built; ``problems`` verifies them on every page run; ``rebuild`` drops and
+creates them when they are missing, empty or from another version; ``ensure_schema`` does all
+of that when a database is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, delete, insert, inspect, literal, select
+
+from queries.analytics.build import DERIVED
+from queries.analytics.tables import DERIVED_TABLES, derived_state
+from queries.store import data_version
+from queries.store.db import DatabaseError, first_line
+from queries.store.schema import metadata, units
+
+log = logging.getLogger(__name__)
+
+# Bump when what a derived table holds changes (its columns are in the signature already):
+# databases stamped otherwise are rebuilt when opened.
+VERSION = 5
+
+STEPS = tuple(d.table.name for d in DERIVED)
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, the step now running)
+
+
+def signature() -> str:
+    """What the derived tables' definition is: VERSION and every derived column (so adding
+    a reported indicator to the registry or an event column also rebuilds them)."""
+    columns = [f"{t.name}.{c.name}" for t in DERIVED_TABLES for c in t.columns]
+    return hashlib.sha1(f"{VERSION}:{','.join(columns)}".encode()).hexdigest()
+
+
+def problems(conn: Connection) -> list[str]:
+    """What is wrong with the derived tables, in words for the log; empty when they can be
+    read: every one present, stamped with this version's definition, and none empty
+    while the raw rows it is made from exist. A few index probes: cheap enough to run on
+    every page view."""
+    if not _has_rows(conn, units):
+        return []
+    present = set(inspect(conn).get_table_names())
+    missing = [t.name for t in DERIVED_TABLES if t.name not in present]
+    if missing:
+        return [f"missing {', '.join(missing)}"]
+    if "signature" not in {c["name"] for c in inspect(conn).get_columns(derived_state.name)}:
+        return ["stamped by a version before signatures"]
+    stamp = conn.execute(
+        select(derived_state.c.signature).where(derived_state.c.name == "analytics")
+    ).scalar()
+    if stamp != signature():
+        return ["never built" if stamp is None else "built by another version"]
+    empty = {
+        d.table.name
+        for d in DERIVED
+        if not _has_rows(conn, d.table) and any(_has_rows(conn, raw) for raw in d.made_from)
+    }
+    return [f"{name} is empty" for name in sorted(empty)]
+
+
+def _has_rows(conn: Connection, table) -> bool:
+    return conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+
+
+def rebuild(conn: Connection, progress: Progress | None = None) -> None:
+    """Drop, create, populate and stamp every derived table (inside the caller's
+    transaction): for a database built by another version, or one whose derived tables
+    were lost. A table of another version may have other columns, hence drop and create."""
+    for table in reversed(DERIVED_TABLES):
+        table.drop(conn, checkfirst=True)
+    for table in DERIVED_TABLES:
+        table.create(conn)
+    refresh(conn, progress)
+    data_version.stamp(conn, "rebuild")
+
+
+def refresh(conn: Connection, progress: Progress | None = None) -> None:
+    """Populate every derived table anew and stamp the definition; call inside the importing
+    transaction, after the closure table. ``progress`` hears of each step as it starts."""
+    started = time.perf_counter()
+    for table in DERIVED_TABLES:
+        conn.execute(delete(table))
+    for done, derived in enumerate(DERIVED):
+        if progress is not None:
+            progress(done, len(STEPS), derived.table.name)
+        derived.populate(conn)
+    conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
+    if progress is not None:
+        progress(len(STEPS), len(STEPS), "")
+    log.info("derived tables rebuilt in %.1f s", time.perf_counter() - started)
+
+
+def ensure_schema(engine: Engine, progress: Progress | None = None) -> None:
+    """Create any missing table; existing data is left as it is. Derived tables that are
+    missing, empty or from another version are rebuilt from the raw tables."""
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            # create_all adds no index to a table that exists: a database from an older
+            # version gets the indexes added since.
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+            wrong = problems(conn)
+            if wrong:
+                log.warning("derived tables rebuilt from the raw tables: %s", "; ".join(wrong))
+                rebuild(conn, progress)
+    except Exception as exc:
+        raise DatabaseError(f"cannot open the database: {first_line(exc)}") from exc
