@@ -22,6 +22,7 @@ from queries.engine.period import make_period
 from queries.services import catalogue
 from queries.services import scorecard as views
 from queries.store import data_version
+from queries.store.db import first_line
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,8 @@ def engine(lang: str = "zh") -> Engine:
         _engine.clear()
         refused = _connection_error(url)
         if refused is not None:
-            log.warning("database %s unreachable: %s", describe(url), _one_line(refused))
-            st.error(t("db_unreachable", lang, reason=_one_line(refused)))
+            log.warning("database %s unreachable: %s", describe(url), first_line(refused))
+            st.error(t("db_unreachable", lang, reason=first_line(refused)))
         else:
             ref = reference()
             log.exception("internal error opening database %s, reference %s", describe(url), ref)
@@ -107,11 +108,6 @@ def _connection_error(url: str) -> Exception | None:
     except (DatabaseError, SQLAlchemyError, OSError) as exc:
         return exc
     return None
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def source(lang: str = "zh") -> Source:
