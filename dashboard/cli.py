@@ -209,7 +209,7 @@ def _demo(args) -> int:
 
 
 def _report(args) -> int:
-    from dashboard.papers.report import default_boundaries, write_papers
+    from dashboard.papers.make import default_boundaries, write_papers
     from queries.engine.indicators import UnknownUnit, county_code
     from queries.engine.period import PeriodError, make_period
     from queries.services.assessment import RulesError, load_rules

@@ -18,7 +18,7 @@ from dashboard.components.exports import XLSX_MIME
 from dashboard.components.filters import current
 from dashboard.components.widgets import grid_height, page_path, table_downloads, view_params
 from dashboard.i18n import indicator_name, level_name, t
-from dashboard.papers import report as papers
+from dashboard.papers.make import file_names, make_papers
 from dashboard.runtime import data, jobs
 from queries.engine import registry
 from queries.engine.period import make_period
@@ -170,7 +170,7 @@ with st.expander(t("as_rules_title", lang, level=level_name(level, lang))):
 
 export = assessment_export(frame, level_rules, lang)
 stem = f"assessment_{level}_{root}_{f.year}_{f.as_of.isoformat()}"
-xlsx_name, pdf_name = papers.file_names(f.year)
+xlsx_name, pdf_name = file_names(f.year)
 d1, d2, d3 = st.columns(3)
 # Every file is made when its button is clicked, not on each rerun: the papers take seconds.
 table_downloads(export, stem, t("page_assessment", lang), lang, d1, d2)
@@ -178,11 +178,12 @@ table_downloads(export, stem, t("page_assessment", lang), lang, d1, d2)
 papers_key = f"as_papers|{f.db.version}|{f.year}|{f.as_of}|{f.basis}|{data.rules_key()}"
 job = jobs.pending(papers_key)
 if job is None and d3.button(t("as_papers_make", lang), key="as_papers_make"):
+    engine = data.engine(lang)  # the process's one engine: the job's connections come from its pool
     job = jobs.start(
         papers_key,
         "papers",
-        lambda job: papers.make_papers(
-            f.db.url,
+        lambda job: make_papers(
+            engine,
             f.county,
             f.year,
             rules,

@@ -18,7 +18,10 @@ import pandas as pd
 import pytest
 
 from dashboard.cli import main
-from dashboard.papers import report as papers
+from dashboard.papers import charts
+from dashboard.papers.collect import LEVELS
+from dashboard.papers.make import assessment_pdf, assessment_workbook, file_names
+from dashboard.papers.wording import SHEETS
 from queries.demo.county import COUNTY_CODE, COUNTY_NAME, create_demo
 from queries.engine import registry
 from queries.engine.indicators import compute
@@ -55,7 +58,7 @@ def demo_url(tmp_path_factory) -> str:
 def frames(demo_url):
     rules = load_rules()
     with make_engine(demo_url).connect() as conn:
-        return {level: assess(conn, COUNTY_CODE, YEAR, level, rules) for level in papers.LEVELS}
+        return {level: assess(conn, COUNTY_CODE, YEAR, level, rules) for level in LEVELS}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +94,7 @@ def report(demo_url, tmp_path_factory):
 
 def test_cli_writes_both_files_and_prints_their_paths(report):
     out, done = report
-    xlsx, pdf = (out / name for name in papers.file_names(YEAR))
+    xlsx, pdf = (out / name for name in file_names(YEAR))
     assert xlsx.name == "考核_2025.xlsx" and pdf.name == "考核_2025.pdf"
     assert xlsx.stat().st_size > 0 and pdf.read_bytes().startswith(b"%PDF")
     assert done.stdout.splitlines() == [str(xlsx), str(pdf)]
@@ -121,7 +124,7 @@ def test_cli_bad_input_is_one_line_and_non_zero(demo_url, tmp_path, capsys, args
 @pytest.fixture(scope="module")
 def workbook(report):
     out, _ = report
-    return openpyxl.load_workbook(out / papers.file_names(YEAR)[0])
+    return openpyxl.load_workbook(out / file_names(YEAR)[0])
 
 
 def _columns(ws) -> dict[tuple[str, str], int]:
@@ -153,7 +156,7 @@ def test_workbook_sheets_and_chinese_headers(workbook):
 
 
 def test_workbook_numbers_are_the_assessment(workbook, frames):
-    for level, sheet in papers.SHEETS.items():
+    for level, sheet in SHEETS.items():
         ws, frame = workbook[sheet], frames[level]
         cols = _columns(ws)
         assert ws.max_row == len(frame) + 2
@@ -202,7 +205,7 @@ def test_workbook_flags_a_vetoed_unit_with_its_cause(workbook, frames):
 
 def test_workbook_value_cells_are_filled_with_the_verdicts_colour(workbook, frames):
     seen = set()
-    for level, sheet in papers.SHEETS.items():
+    for level, sheet in SHEETS.items():
         ws, frame = workbook[sheet], frames[level]
         codes = [c[: -len("|verdict")] for c in frame.columns if c.endswith("|verdict")]
         for code in codes:
@@ -235,7 +238,7 @@ def test_workbook_header_frozen_and_ready_to_print(workbook):
 @pytest.fixture(scope="module")
 def pdf(report):
     out, _ = report
-    return out / papers.file_names(YEAR)[1]
+    return out / file_names(YEAR)[1]
 
 
 def test_pdf_pages_render_and_are_kept_for_a_look(pdf, tmp_path):
@@ -275,8 +278,8 @@ def test_pdf_text_has_the_chinese_it_was_given(pdf, frames):
 def test_provisional_papers_without_boundaries(demo_url, tmp_path):
     rules = load_rules()
     with make_engine(demo_url).connect() as conn:
-        data = papers.assessment_pdf(conn, COUNTY_CODE, YEAR, rules, as_of=date(2025, 6, 30))
-        book = papers.assessment_workbook(conn, COUNTY_CODE, YEAR, rules, as_of="2025-06-30")
+        data = assessment_pdf(conn, COUNTY_CODE, YEAR, rules, as_of=date(2025, 6, 30))
+        book = assessment_workbook(conn, COUNTY_CODE, YEAR, rules, as_of="2025-06-30")
     path = tmp_path / "p.pdf"
     path.write_bytes(data)
     text = _run(_tool("pdftotext"), str(path), "-")
@@ -298,7 +301,7 @@ def test_map_outlines_high_and_low_units_from_village_boundaries_alone(demo_url)
     assert {"high", "low"} <= set(table["significance"].dropna())
     villages = demo_boundaries(units)
     assert set(villages["level"]) <= {"village", "community"}
-    url = papers._sex_ratio_map(papers._boundary_frame(villages, units), table, units)
+    url = charts.sex_ratio_map(charts.boundary_frame(villages, units), table, units)
     png = base64.b64decode(url.split(",", 1)[1])
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
     SHOTS.mkdir(parents=True, exist_ok=True)

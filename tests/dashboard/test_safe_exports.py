@@ -23,7 +23,8 @@ from openpyxl.utils.escape import unescape
 from dashboard.components.assessment_view import assessment_export
 from dashboard.components.exports import csv_safe, neutralise_csv_text, scorecard_export, to_csv, to_xlsx
 from dashboard.i18n import t
-from dashboard.papers import report as papers
+from dashboard.papers.make import assessment_pdf, assessment_workbook
+from dashboard.papers.style import PapersError
 from queries.engine import registry
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
@@ -226,7 +227,7 @@ def test_table_xlsx_holds_names_as_strings_and_keeps_its_formatting(county):
 
 def test_papers_workbook_holds_names_as_strings(county):
     with county.connect() as conn:
-        data = papers.assessment_workbook(conn, "C", Y, load_rules())
+        data = assessment_workbook(conn, "C", Y, load_rules())
     assert_names_are_plain_strings(data, set(NAMES.values()) | set(MARKUP.values()))
 
 
@@ -304,8 +305,8 @@ def test_papers_html_shows_markup_in_names_literally(county, monkeypatch):
     monkeypatch.setattr(weasyprint, "HTML", Capture)
     with county.connect() as conn:
         try:
-            papers.assessment_pdf(conn, "C", Y, load_rules())
-        except papers.PapersError as exc:  # the CJK font is missing here
+            assessment_pdf(conn, "C", Y, load_rules())
+        except PapersError as exc:  # the CJK font is missing here
             pytest.skip(str(exc))
     (document,) = documents
     parsed = _Tags()
@@ -318,3 +319,7 @@ def test_papers_html_shows_markup_in_names_literally(county, monkeypatch):
     for name in MARKUP.values():
         assert name in text
     assert COUNTY_NAME in text
+    # the footer's title (string-set from the root's data-title) reads the name literally too
+    (root,) = [attrs for tag, attrs in parsed.tags if tag == "html"]
+    assert root["data-title"] == f"{COUNTY_NAME} {Y}年度 年终考核"
+    assert "content: string(title)" in parsed.style

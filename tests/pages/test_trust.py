@@ -17,7 +17,8 @@ from sqlalchemy import delete, text
 
 from dashboard.components import exports
 from dashboard.i18n import verdict_label
-from dashboard.papers import report as papers
+from dashboard.papers.make import assessment_workbook
+from dashboard.papers.wording import SHEETS
 from queries.analytics import lifecycle
 from queries.analytics.tables import unit_months
 from queries.engine import registry
@@ -28,6 +29,7 @@ from queries.ingest.targets import delete_targets, save_targets
 from queries.services import scorecard as views
 from queries.services.assessment import assess, load_rules
 from queries.store import clock, data_version
+from queries.store import db as store_db
 from queries.store.db import make_engine
 from tests.dashboard.test_cli import cli
 from tests.pages.test_pages import AS_OF, YEAR, card_value, open_app
@@ -227,10 +229,10 @@ def test_papers_for_the_running_year_are_provisional_and_dated_today(demo_copy, 
     engine = make_engine(demo_copy)
     try:
         with engine.connect() as conn:
-            book = papers.assessment_workbook(conn, county_code(conn), 2025, load_rules(None))
+            book = assessment_workbook(conn, county_code(conn), 2025, load_rules(None))
     finally:
         engine.dispose()
-    ws = openpyxl.load_workbook(io.BytesIO(book))[papers.SHEETS["township"]]
+    ws = openpyxl.load_workbook(io.BytesIO(book))[SHEETS["township"]]
     assert "暂定" in ws.oddHeader.center.text
     assert "截至 2025-11-20" in ws.oddFooter.left.text
 
@@ -247,7 +249,7 @@ def test_every_reader_shows_the_engines_one_verdict(demo_db_url):
             table = compute(conn, root, make_period(YEAR, CUT))
             frames = {lv: assess(conn, root, YEAR, lv, rules, as_of=CUT) for lv in ("township", "village")}
             workbook = openpyxl.load_workbook(
-                io.BytesIO(papers.assessment_workbook(conn, root, YEAR, rules, as_of=CUT))
+                io.BytesIO(assessment_workbook(conn, root, YEAR, rules, as_of=CUT))
             )
     finally:
         engine.dispose()
@@ -283,7 +285,7 @@ def test_every_reader_shows_the_engines_one_verdict(demo_db_url):
     # the assessment and its printed workbook
     symbols = {s.symbol: k for k, s in registry.VERDICT.items()}
     for level, frame in frames.items():
-        ws = workbook[papers.SHEETS[level]]
+        ws = workbook[SHEETS[level]]
         codes = [c[: -len("|verdict")] for c in frame.columns if c.endswith("|verdict")]
         for code in codes:
             assert (
@@ -319,3 +321,21 @@ def test_the_papers_are_made_as_a_job_and_offered_for_download(app_env):
     assert len(downloads) >= 2  # the table's CSV and Excel, then the workbook and the PDF
     at.run()  # a rerun keeps the finished papers, without making them again
     assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
+
+
+def test_a_papers_click_makes_no_engine_of_its_own(app_env, monkeypatch):
+    """The papers are made on the app's one cached engine: an engine per click, never
+    disposed, would keep its connections open for as long as the app runs."""
+    at = open_app("assessment.py")
+    made = []
+    create = store_db.create_engine
+
+    def counted(*args, **kwargs):
+        made.append(args[0] if args else kwargs.get("url"))
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(store_db, "create_engine", counted)
+    at.button(key="as_papers_make").click().run()
+    assert not at.exception
+    assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
+    assert made == []
