@@ -23,30 +23,18 @@ def file_names(year: int) -> tuple[str, str]:
 
 
 def default_boundaries(conn: Connection):
-    """(boundaries, "") for the database's units, or (None, why there is no map).
-
-    As the map page: the ``boundaries`` setting names a file; without it, the demo county
-    gets its generated demo boundaries; any other database has none.
-    """
-    from dashboard.runtime.settings import setting
-    from geo.boundaries import BoundaryError, join_units, load_boundaries
-    from geo.demo import DemoBoundaryError, demo_boundaries
-    from queries.demo.county import COUNTY_CODE, COUNTY_NAME
-    from queries.store.db import REPO_ROOT
+    """(boundaries, "") for the database's units, or (None, why there is no map): the
+    same boundaries as the map page (geo.source)."""
+    from geo.source import BOUNDARY_ERRORS, boundary_source, load
 
     units = units_frame(conn)
-    configured = setting("boundaries")
+    chosen = boundary_source(units)
+    if not chosen.source:
+        return None, t("mp_no_boundaries", "zh")
     try:
-        if configured:
-            path = Path(configured).expanduser()
-            path = path if path.is_absolute() else REPO_ROOT / path
-            return load_boundaries(path, units, setting("boundary_code_column")), ""
-        root = units[units["parent_code"].isna()]
-        if len(root) and root["code"].iloc[0] == COUNTY_CODE and root["name"].iloc[0] == COUNTY_NAME:
-            return join_units(demo_boundaries(units), units, code_column="code", source="demo"), ""
-    except (BoundaryError, DemoBoundaryError) as exc:
+        return load(chosen, units), ""
+    except BOUNDARY_ERRORS as exc:
         return None, t("mp_bad_boundaries", "zh", reason=str(exc))
-    return None, t("mp_no_boundaries", "zh")
 
 
 def assessment_workbook(

@@ -212,48 +212,24 @@ def service_mix(db: Source, root: str, year: int, as_of: date) -> pd.DataFrame:
 
 
 def boundary_key(db: Source) -> tuple[str, float, str | None]:
-    """(source, modification time, code column) of the boundaries for ``db``.
+    """(source, modification time, code column) of the boundaries for ``db``: plain values
+    for the caches (geo.source decides them)."""
+    from geo.source import boundary_source
 
-    The source is the ``boundaries`` setting (a path, relative ones from the project
-    folder), else ``"demo"`` when the database holds the demo county, else ``""``.
-    """
-    from pathlib import Path
-
-    from dashboard.runtime.settings import setting
-    from queries.demo.county import COUNTY_CODE, COUNTY_NAME
-    from queries.store.db import REPO_ROOT
-
-    configured = setting("boundaries")
-    column = setting("boundary_code_column")
-    if configured:
-        path = Path(configured).expanduser()
-        path = path if path.is_absolute() else REPO_ROOT / path
-        try:
-            stamp = path.stat().st_mtime
-        except OSError:
-            stamp = 0.0
-        return str(path), stamp, column
-    frame = units(db)
-    root = frame[frame["parent_code"].isna()]
-    is_demo = len(root) and root["code"].iloc[0] == COUNTY_CODE and root["name"].iloc[0] == COUNTY_NAME
-    return ("demo" if is_demo else ""), 0.0, column
+    chosen = boundary_source(units(db))
+    return chosen.source, chosen.stamp, chosen.column
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _boundaries(db: Source, source: str, stamp: float, column: str | None):
-    from geo.boundaries import join_units, load_boundaries
-    from geo.demo import demo_boundaries
+    from geo.source import BoundarySource, load
 
-    table = units(db)
-    if source == "demo":
-        return join_units(demo_boundaries(table), table, code_column="code", source="demo")
-    return load_boundaries(source, table, column)
+    return load(BoundarySource(source, stamp, column), units(db))
 
 
 def boundaries(db: Source, lang: str = "zh"):
     """(BoundaryJoin, "") or (None, a one-line message saying why there is no map)."""
-    from geo.boundaries import BoundaryError
-    from geo.demo import DemoBoundaryError
+    from geo.source import BOUNDARY_ERRORS
 
     source, stamp, column = boundary_key(db)
     if not source:
@@ -261,7 +237,7 @@ def boundaries(db: Source, lang: str = "zh"):
     try:
         with st.spinner(t("mp_loading_boundaries", lang)):
             return _boundaries(db, source, stamp, column), ""
-    except (BoundaryError, DemoBoundaryError) as exc:
+    except BOUNDARY_ERRORS as exc:
         return None, t("mp_bad_boundaries", lang, reason=str(exc))
 
 
@@ -314,7 +290,7 @@ def rules_key() -> tuple[str, float]:
 
     from dashboard.runtime.settings import setting
     from queries.services.assessment import DEFAULT_RULES_PATH
-    from queries.store.db import REPO_ROOT
+    from queries.store.config import REPO_ROOT
 
     configured = setting("assessment_rules")
     path = Path(configured).expanduser() if configured else DEFAULT_RULES_PATH
@@ -330,7 +306,7 @@ def rules_label(path: str) -> str:
     """The rules file as the page names it: relative to the project when inside it."""
     from pathlib import Path
 
-    from queries.store.db import REPO_ROOT
+    from queries.store.config import REPO_ROOT
 
     try:
         return Path(path).resolve().relative_to(REPO_ROOT).as_posix()

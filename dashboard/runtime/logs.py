@@ -15,7 +15,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from queries.store.db import REPO_ROOT
+from queries.store.config import REPO_ROOT
 
 LOG_DIR_ENV = "POPDASH_LOG_DIR"
 FILE_NAME = "popdash.log"

@@ -27,12 +27,10 @@ import numpy as np
 import pandas as pd
 from numpy.random import PCG64, Generator, SeedSequence
 
+from queries.demo.identity import COUNTY_CODE, COUNTY_NAME
 from queries.engine.registry import REPORTED_CODES
 from queries.ingest.validation import SPEC
 from queries.store import clock
-
-COUNTY_CODE = "330781"
-COUNTY_NAME = "澄川市"  # invented
 
 # The interchange columns, from the importer's one statement of the format.
 COLUMNS: dict[str, list[str]] = {name: [c.name for c in cols] for name, cols in SPEC.items()}

@@ -51,7 +51,7 @@ from queries.engine import registry
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
 from queries.engine.verdict import ACHIEVED
-from queries.store.db import REPO_ROOT
+from queries.store.config import REPO_ROOT
 
 __all__ = [
     "DEFAULT_RULES_PATH",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 
+from queries.store.config import REPO_ROOT
 from queries.store.schema import unit_ancestors, units
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "population.sqlite"
 DB_URL_ENV = "POPDASH_DB_URL"
 log = logging.getLogger(__name__)

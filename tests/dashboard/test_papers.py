@@ -28,7 +28,8 @@ from queries.engine.indicators import compute
 from queries.engine.period import make_period
 from queries.services.assessment import assess, load_rules
 from queries.services.catalogue import units_frame
-from queries.store.db import REPO_ROOT, make_engine
+from queries.store.config import REPO_ROOT
+from queries.store.db import make_engine
 
 YEAR = 2025
 SHOTS = REPO_ROOT / "test-output" / "papers"
