@@ -1,6 +1,6 @@
 """Import and whole-county indicator timings, SQLite and PostgreSQL, demo and 10× size.
 
-    python benchmarks/engine_bench.py [--sizes 1,10] [--engines sqlite,postgresql] [--repeat 5]
+    python -m benchmarks.engine_bench [--sizes 1,10] [--engines sqlite,postgresql] [--repeat 5]
 
 Writes a Markdown table to stdout (paste it into docs/benchmarks.md). PostgreSQL is a
 throwaway server started like the test suite's (or POPDASH_TEST_PG_URL).
@@ -17,21 +17,19 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from sqlalchemy import text
 
-import numpy as np  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-
-from benchmarks.naive import naive_measures  # noqa: E402
+from benchmarks.naive import naive_measures
+from queries.analytics.read import all_measures
+from queries.demo.county import build_demo, write_csv
+from queries.engine.indicators import compute, county_code
+from queries.engine.period import make_period
+from queries.ingest.load import import_path
 from queries.analytics.lifecycle import ensure_schema
-from queries.analytics.read import all_measures  # noqa: E402
-from queries.demo.county import build_demo, write_csv  # noqa: E402
-from queries.engine.indicators import compute, county_code  # noqa: E402
-from queries.engine.period import make_period  # noqa: E402
-from queries.ingest.load import import_path  # noqa: E402
-from queries.store.db import make_engine  # noqa: E402
-from queries.store.schema import metadata  # noqa: E402
-from tests.pg_server import running_postgres  # noqa: E402
+from queries.store.db import make_engine
+from queries.store.schema import metadata
+from tests.pg_server import running_postgres
 
 SIZES = {
     1: dict(villages=388, communities=12, townships=15),

@@ -1,6 +1,6 @@
 """Map weight and render time: the demo county (400 villages) and a 5,000-village city.
 
-    python benchmarks/map_bench.py [--sizes 400,5000] [--repeat 3] [--write]
+    python -m benchmarks.map_bench [--sizes 400,5000] [--repeat 3] [--write]
 
 For each size: a demo county is built and imported into a temporary SQLite file, its
 indicators computed, demo boundaries generated, joined, simplified, and the sex-ratio map
@@ -31,18 +31,16 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from geo import maps  # noqa: E402
-from geo.boundaries import join_units  # noqa: E402
-from geo.choropleth import SEX_RATIO, map_frame  # noqa: E402
-from geo.demo import demo_boundaries  # noqa: E402
-from geo.simplify import simplify_coverage, vertex_count  # noqa: E402
-from queries.demo.county import COUNTY_CODE, create_demo  # noqa: E402
-from queries.engine.indicators import compute  # noqa: E402
-from queries.engine.period import make_period  # noqa: E402
-from queries.services.catalogue import units_frame  # noqa: E402
-from queries.store.db import make_engine  # noqa: E402
+from geo import maps
+from geo.boundaries import join_units
+from geo.choropleth import SEX_RATIO, map_frame
+from geo.demo import demo_boundaries
+from geo.simplify import simplify_coverage, vertex_count
+from queries.demo.county import COUNTY_CODE, create_demo
+from queries.engine.indicators import compute
+from queries.engine.period import make_period
+from queries.services.catalogue import units_frame
+from queries.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -169,7 +167,7 @@ def section(rows: list[dict], repeat: int) -> str:
     lines = [
         "## Maps",
         "",
-        f"`python benchmarks/map_bench.py` — {platform.machine()}, {os.cpu_count()} cores, "
+        f"`python -m benchmarks.map_bench` — {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, headless Chromium, best and median of {repeat} loads. "
         "The sex-ratio map of all villages of a demo county (demo boundaries, simplified, "
         "coordinates to 5 decimals). *Sent* is what the map page sends for the map (the st_folium "

@@ -1,7 +1,7 @@
 """Server-side time of each page's first render and of a filter change, with Streamlit's
 AppTest, at demo size and 10× size.
 
-    python benchmarks/page_bench.py [--sizes 1,10]
+    python -m benchmarks.page_bench [--sizes 1,10]
 
 "First render" is a fresh session (empty query caches: what the first visitor after a
 restart waits for); "filter change" switches the township in the sidebar, then the
@@ -19,12 +19,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from streamlit.testing.v1 import AppTest
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from queries.demo.county import create_demo  # noqa: E402
-from queries.store.db import make_engine  # noqa: E402
+from queries.demo.county import create_demo
+from queries.store.db import make_engine
 
 SIZES = {
     1: dict(villages=388, communities=12, townships=15),

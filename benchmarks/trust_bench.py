@@ -2,7 +2,7 @@
 tables' health and the data version) and a target save, which no longer rebuilds the
 derived tables (measured beside the rebuild it used to include, in the same run).
 
-    python benchmarks/trust_bench.py [--runs 50]
+    python -m benchmarks.trust_bench [--runs 50]
 
 Builds the default demo county (388 villages, 12 communities, 5 years) in a temporary
 SQLite file first.
@@ -13,21 +13,17 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pandas as pd
 
-import pandas as pd  # noqa: E402
-
-from queries.analytics import lifecycle  # noqa: E402
-from queries.demo.county import create_demo  # noqa: E402
-from queries.engine.indicators import county_code  # noqa: E402
-from queries.ingest.load import import_frames  # noqa: E402
+from queries.analytics import lifecycle
+from queries.demo.county import create_demo
+from queries.engine.indicators import county_code
+from queries.ingest.load import import_frames
 from queries.store import data_version
-from queries.store.db import make_engine, rebuild_ancestors  # noqa: E402
+from queries.store.db import make_engine, rebuild_ancestors
 
 log = logging.getLogger("trust_bench")
 

@@ -1,21 +1,14 @@
 """Entry point: the shared sidebar, then the pages."""
 
-import sys
+import logging
 from pathlib import Path
 
-# `streamlit run dashboard/app.py` puts only dashboard/ on the path; the packages live beside it.
-# Menu icons are Material Symbols, bundled with Streamlit (emoji need a font a bureau PC may
-# lack); the favicon stays an emoji, because a Material favicon is fetched from a CDN.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import streamlit as st
 
-import logging  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from dashboard.components.filters import remember, sidebar  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
-from dashboard.runtime import logs  # noqa: E402
-from dashboard.runtime.settings import database_url, describe  # noqa: E402
+from dashboard.components.filters import remember, sidebar
+from dashboard.i18n import t
+from dashboard.runtime import logs
+from dashboard.runtime.settings import database_url, describe
 
 # This file runs as __main__ on every rerun; the name keeps its lines with the package's.
 log = logging.getLogger("dashboard.app")
@@ -44,6 +37,8 @@ except Exception:  # noqa: BLE001 - every failure becomes a message with a refer
 lang = filters.lang
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 # file, title, icon, URL path; the first is the home page.
+# Menu icons are Material Symbols, bundled with Streamlit (emoji need a font a bureau PC may
+# lack); the favicon stays an emoji, because a Material favicon is fetched from a CDN.
 MENU = [
     ("overview.py", "page_overview", ":material/dashboard:", "overview"),
     ("scorecard.py", "page_scorecard", ":material/checklist:", "scorecard"),
