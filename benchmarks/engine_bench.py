@@ -21,12 +21,12 @@ import numpy as np
 from sqlalchemy import text
 
 from benchmarks.naive import naive_measures
+from queries.analytics.lifecycle import ensure_schema
 from queries.analytics.read import all_measures
 from queries.demo.county import build_demo, write_csv
 from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
 from queries.ingest.load import import_path
-from queries.analytics.lifecycle import ensure_schema
 from queries.store.db import make_engine
 from queries.store.schema import metadata
 from tests.pg_server import running_postgres

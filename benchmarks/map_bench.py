@@ -1,6 +1,6 @@
 """Map weight and render time: the demo county (400 villages) and a 5,000-village city.
 
-    python -m benchmarks.map_bench [--sizes 400,5000] [--repeat 3] [--write]
+    python -m benchmarks.map_bench [--sizes 400,5000] [--repeat 3] [--no-app] [--write]
 
 For each size: a demo county is built and imported into a temporary SQLite file, its
 indicators computed, demo boundaries generated, joined, simplified, and the sex-ratio map
@@ -9,6 +9,8 @@ sends to the browser (the st_folium component's script, header and html), the Py
 time to build them, and the browser's time to draw the map — the map as one standalone
 page served from 127.0.0.1 with the app's own Leaflet, in headless Chromium, timed by the
 map's own clock (script start to polygons painted, geo.maps.RenderClock / FitOnce).
+Then the same in the app: the 400-village county served by `streamlit run`, its map page
+opened once cold and ``--repeat`` times warm (``--no-app`` skips this).
 
 Prints a Markdown section; ``--write`` puts it into docs/benchmarks.md under "## Maps"
 (replacing that section, keeping the others).
@@ -19,7 +21,6 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
-import json
 import os
 import platform
 import shutil
@@ -44,7 +45,6 @@ from queries.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
-APP_TIMINGS = ROOT / "test-output" / "map_timings.json"  # written by tests/browser/test_map_browser.py
 SIZES = {
     400: dict(villages=388, communities=12, townships=15),
     5000: dict(villages=4880, communities=120, townships=150),
@@ -60,6 +60,14 @@ WORDS = dict(
     births_of="出生",
 )
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+MAP_FRAME = "iframe[title*='st_folium']"
+# The map frame's clock: when leaflet.js had arrived, the map's script started, and its
+# polygons were painted.
+FRAME_CLOCK = """() => {
+    const js = performance.getEntriesByType('resource').find(r => r.name.endsWith('/leaflet.js'));
+    return {ready: js.responseEnd, start: window.__popdash.start, painted: window.__popdash.painted,
+            paths: document.querySelectorAll('path.leaflet-interactive').length};
+}"""
 
 
 def sent_to_browser(m) -> int:
@@ -159,11 +167,50 @@ def render_times(page: str, repeat: int) -> tuple[list[float], list[float]]:
     return render, total
 
 
+def app_times(repeat: int, workdir: Path) -> dict:
+    """The map page of the 400-village demo county in the app (`streamlit run`, demo
+    boundaries): opening it until the map is painted, cold and warm, and the map's render."""
+    from tests.served_app import chromium, serving
+
+    url = f"sqlite:///{workdir}/app.sqlite"
+    eng = make_engine(url)
+    create_demo(eng, years=2, until=UNTIL, **SIZES[400])
+    eng.dispose()
+    drop = ("POPDASH_BOUNDARIES", "POPDASH_BOUNDARY_CODE_COLUMN", "POPDASH_TILE_URL")
+    page_url = f"/map?year={UNTIL.year}&as_of={UNTIL.isoformat()}"
+    warm, render, ready = [], [], []
+    with serving(url, workdir / "app.log", drop_env=drop, wait_s=60) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1350}, locale="zh-CN")
+        paths = page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive")
+        # The first visit builds the demo boundaries and fills the server's caches.
+        start = time.perf_counter()
+        page.goto(base + page_url)
+        paths.first.wait_for(timeout=120_000)
+        cold = time.perf_counter() - start
+        for _ in range(repeat):
+            start = time.perf_counter()
+            page.goto(base + page_url)
+            paths.first.wait_for(timeout=60_000)
+            warm.append(time.perf_counter() - start)
+            frame = next(f for f in page.frames if "st_folium" in f.url)
+            frame.wait_for_function("() => window.__popdash && window.__popdash.painted", timeout=30_000)
+            clock = frame.evaluate(FRAME_CLOCK)
+            render.append(clock["painted"] - clock["start"])
+            ready.append(clock["painted"] - clock["ready"])
+    return {
+        "villages": clock["paths"],
+        "map_render_ms": render,
+        "leaflet_loaded_to_painted_ms": ready,
+        "page_to_map_warm_s": warm,
+        "page_to_map_cold_s": cold,
+    }
+
+
 def kb(n: int) -> str:
     return f"{n / 1024:,.0f} KB"
 
 
-def section(rows: list[dict], repeat: int) -> str:
+def section(rows: list[dict], repeat: int, app: dict | None) -> str:
     lines = [
         "## Maps",
         "",
@@ -195,11 +242,10 @@ def section(rows: list[dict], repeat: int) -> str:
         + " (both once per server, cached).",
         "",
     ]
-    if APP_TIMINGS.exists():
-        app = json.loads(APP_TIMINGS.read_text(encoding="utf-8"))
+    if app:
         lines += [
-            f"In the app (`tests/browser/test_map_browser.py`, {app['villages']} villages, the map page served by "
-            f"`streamlit run`): map render {app['map_render_ms_median']:,.0f} ms median "
+            f"In the app ({app['villages']} villages, the map page served by `streamlit run`): map render "
+            f"{statistics.median(app['map_render_ms']):,.0f} ms median "
             f"({', '.join(f'{x:,.0f}' for x in app['map_render_ms'])} ms); opening the page until the map is "
             f"painted {', '.join(f'{x:.1f}' for x in app['page_to_map_warm_s'])} s with warm caches "
             f"(most of it Streamlit's own page), {app['page_to_map_cold_s']:.0f} s on the server's first visit "
@@ -225,6 +271,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="400,5000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-app", action="store_true", help="skip the map page in the app")
     parser.add_argument("--write", action="store_true", help="put the section into docs/benchmarks.md")
     args = parser.parse_args()
     rows = []
@@ -234,7 +281,9 @@ def main() -> int:
             row["render"], row["total"] = render_times(row.pop("page"), args.repeat)
             rows.append(row)
             print(f"{size}: { ({k: v for k, v in row.items()}) }", file=sys.stderr)
-    text = section(rows, args.repeat)
+        app = None if args.no_app else app_times(args.repeat, Path(workdir))
+        print(f"app: {app}", file=sys.stderr)
+    text = section(rows, args.repeat, app)
     print(text)
     if args.write:
         write_section(text)

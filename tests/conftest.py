@@ -94,3 +94,16 @@ def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The app reads the demo county for this test (POPDASH_DB_URL); returns its URL."""
     monkeypatch.setenv("POPDASH_DB_URL", demo_db_url)
     return demo_db_url
+
+
+@pytest.fixture
+def demo_copy(demo_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A copy of the demo county this test may change, which the app reads."""
+    import shutil
+
+    source = Path(demo_db_url.removeprefix("sqlite:///"))
+    target = tmp_path / "demo.sqlite"
+    shutil.copy(source, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("POPDASH_DB_URL", url)
+    return url

@@ -1,16 +1,17 @@
 """Build small counties straight into the schema, for engine tests that must not depend
-on the importer."""
+on the importer; and the frames the importer reads, for tests that import."""
 
 from __future__ import annotations
 
 from datetime import date
 from itertools import count
 
-from sqlalchemy import insert
+import pandas as pd
+from sqlalchemy import insert, text
 
 from queries.analytics import lifecycle
 from queries.store import schema as s
-from queries.store.db import rebuild_ancestors
+from queries.store.db import make_engine, rebuild_ancestors
 
 _ids = count(1)
 
@@ -135,3 +136,32 @@ class County:
             insert(s.reported),
             [dict(year=year, unit_code=unit, indicator=indicator, numerator=num, denominator=den)],
         )
+
+
+# --------------------------------------------------------------------------- frames for the importer
+
+
+def births(unit: str, n: int, on: date, prefix: str = "extra") -> pd.DataFrame:
+    """``n`` births in ``unit`` on ``on``, as the importer reads them (all text)."""
+    return pd.DataFrame(
+        {
+            "birth_id": [f"{prefix}-{i}" for i in range(n)],
+            "unit_code": unit,
+            "birth_date": on.isoformat(),
+            "sex": ["M", "F"] * (n // 2) + ["M"] * (n % 2),
+            "birth_order": "1",
+            "in_policy": "1",
+            "registered": "1",
+            "resident": "1",
+        }
+    )
+
+
+def a_village(url: str) -> str:
+    """The first village (by code) of the database at ``url``."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT code FROM units WHERE level = 'village' ORDER BY code")).scalar()
+    finally:
+        engine.dispose()

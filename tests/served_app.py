@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,33 +54,37 @@ def serving(
         # service for the machine's external address, as it does when headless
         command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
         command += ["--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "POPDASH_DB_URL": db_url}
+    # unbuffered, so the "URL:" line reaches the pipe as soon as Streamlit prints it
+    env = {**os.environ, "POPDASH_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
     for name in drop_env:
         env.pop(name, None)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    listening = threading.Event()
+    copier = threading.Thread(target=_copy_output, args=(proc, log_path, listening), daemon=True)
+    copier.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}", pytrace=False
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer in {wait_s:.0f} s:\n{log_path.read_text()[-3000:]}",
-                    pytrace=False,
-                )
-            time.sleep(0.3)
+        # Streamlit prints its URLs once the server is listening; the copier also sets
+        # the event when the output ends, i.e. when the process has died.
+        if not listening.wait(wait_s):
+            pytest.fail(
+                f"streamlit did not answer in {wait_s:.0f} s:\n{log_path.read_text()[-3000:]}", pytrace=False
+            )
+        if proc.poll() is not None:
+            copier.join(timeout=15)
+            pytest.fail(
+                f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}", pytrace=False
+            )
+        if not _answers(base):
+            pytest.fail(f"streamlit is not healthy:\n{log_path.read_text()[-3000:]}", pytrace=False)
         yield base
     finally:
         proc.terminate()
@@ -89,6 +93,30 @@ def serving(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+        copier.join(timeout=15)
+
+
+def _copy_output(proc: subprocess.Popen, log_path: Path, listening: threading.Event) -> None:
+    """Copy the server's output into ``log_path``; set ``listening`` at the blank line that
+    ends its block of "URL:" lines (or when the output ends)."""
+    urls = False
+    with open(log_path, "w", encoding="utf-8") as log:
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            urls = urls or "URL: http" in line
+            if urls and not line.strip():
+                listening.set()
+    listening.set()
+
+
+def _answers(base: str) -> bool:
+    """Whether the listening server says it is healthy (one request, no retries)."""
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=30) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
 
 def require_chromium() -> None:
@@ -109,3 +137,28 @@ def chromium() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+# Every chart shown has drawn its marks and every table shown its grid: they draw after
+# the script has finished, so a finished script is not yet a finished page. (What sits in
+# a closed expander is not drawn until it opens.)
+_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .every(c => !c.checkVisibility() || c.querySelector('svg.marks g.role-mark, canvas.marks'))
+    && [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .every(g => !g.checkVisibility() || g.querySelector('canvas'))"""
+# The map's own mark (geo.maps.FitOnce): the polygons are fitted and painted.
+_MAP_PAINTED = "() => window.__popdash && window.__popdash.painted"
+
+
+def wait_drawn(page, timeout_ms: float = 60_000) -> None:
+    """Wait until the page's script has finished and what it shows is drawn: charts,
+    tables, and the map if there is one."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_function(_DRAWN, timeout=timeout_ms)
+    if page.locator("iframe[title*='st_folium']").count():
+        page.frame_locator("iframe[title*='st_folium']").locator("path.leaflet-interactive").first.wait_for(
+            timeout=timeout_ms
+        )
+        for frame in page.frames:
+            if "st_folium" in frame.url:
+                frame.wait_for_function(_MAP_PAINTED, timeout=timeout_ms)

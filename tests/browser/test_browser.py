@@ -22,7 +22,7 @@ from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
 from queries.services import scorecard as views
 from queries.store.db import make_engine
-from tests.served_app import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, ROOT, require_chromium, serving
+from tests.served_app import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, ROOT, require_chromium, serving, wait_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +109,7 @@ def settle(page, heading: str | None = None) -> None:
     (titles.filter(has_text=heading) if heading else titles).first.wait_for(timeout=90_000)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1200)  # charts draw after the script ends
+    wait_drawn(page)
 
 
 def no_error_box(page) -> None:
@@ -129,7 +129,11 @@ def shoot(page, name: str) -> Path:
             break
         height = content + 40
         page.set_viewport_size({"width": WIDTH, "height": height})
-        page.wait_for_timeout(1000)
+        # the main pane grows with the window; what it shows is drawn again at that size
+        page.wait_for_function(
+            "h => document.querySelector('[data-testid=stMain]').clientHeight >= h - 1", arg=height
+        )
+        wait_drawn(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     return path

@@ -7,11 +7,12 @@ The page images go to test-output/papers/ so a person can look at them.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pandas as pd
@@ -24,10 +25,11 @@ from dashboard.papers.make import assessment_pdf, assessment_workbook, file_name
 from dashboard.papers.wording import SHEETS
 from queries.demo.county import COUNTY_CODE, COUNTY_NAME, create_demo
 from queries.engine import registry
-from queries.engine.indicators import compute
+from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
 from queries.services.assessment import assess, load_rules
 from queries.services.catalogue import units_frame
+from queries.store import clock
 from queries.store.config import REPO_ROOT
 from queries.store.db import make_engine
 
@@ -307,3 +309,16 @@ def test_map_outlines_high_and_low_units_from_village_boundaries_alone(demo_url)
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "map-2025-06-30.png").write_bytes(png)
+
+
+def test_papers_for_the_running_year_are_provisional_and_dated_today(demo_copy, monkeypatch):
+    monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 11, 20, 2, 0, tzinfo=UTC))
+    engine = make_engine(demo_copy)
+    try:
+        with engine.connect() as conn:
+            book = assessment_workbook(conn, county_code(conn), 2025, load_rules(None))
+    finally:
+        engine.dispose()
+    ws = openpyxl.load_workbook(io.BytesIO(book))[SHEETS["township"]]
+    assert "暂定" in ws.oddHeader.center.text
+    assert "截至 2025-11-20" in ws.oddFooter.left.text

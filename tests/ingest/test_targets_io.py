@@ -8,7 +8,6 @@ import io
 import math
 from datetime import date
 
-import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -315,4 +314,3 @@ def test_delete_is_explicit_and_exact(engine):
     }
     assert after == expected
     assert delete_targets(engine, Y, []) == 0
-    assert isinstance(own, pd.DataFrame)

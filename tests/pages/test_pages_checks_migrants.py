@@ -284,15 +284,38 @@ def test_a_year_without_events_is_a_message(app_env, engine_values, page):
     at.run()
     assert not at.exception
     assert at.sidebar.selectbox(key="year").value == YEAR
-    assert at.title[0].value
+    assert at.title[0].value == f"{t(TITLES[page])} · {name_of(table, COUNTY_CODE)}"
 
 
-@pytest.mark.parametrize("page", [CHECKS, MIGRANTS])
-def test_first_of_january_does_not_break(app_env, page):
-    at = open_page(page, as_of=f"{YEAR}-01-01")
-    assert not at.exception
-    assert at.title[0].value
-    assert at.metric or at.info
+TITLES = {CHECKS: "page_checks", MIGRANTS: "page_migrants"}
+
+
+def name_of(table: pd.DataFrame, unit: str) -> str:
+    return table.loc[table["unit_code"] == unit, "name"].iloc[0]
+
+
+def test_first_of_january_checks_are_the_engines(app_env, engine_values):
+    # Nothing done yet on 1 January: the cards say so, beside the year's task.
+    table = engine_values(YEAR, date(YEAR, 1, 1))
+    code = "prepregnancy_checks"
+    fmt = registry.get(code).format
+    at = open_page(CHECKS, as_of=f"{YEAR}-01-01")
+    assert at.title[0].value == f"{t('page_checks')} · {name_of(table, COUNTY_CODE)}"
+    assert metric(at, "done") == fmt(value(table, COUNTY_CODE, code)) == "0"
+    assert metric(at, "ck_task") == fmt(value(table, COUNTY_CODE, code, "target"))
+    assert metric(at, "expected_by_now") == fmt(value(table, COUNTY_CODE, code, "expected"))
+
+
+def test_first_of_january_migrants_are_the_engines(app_env, engine_values):
+    table = engine_values(YEAR, date(YEAR, 1, 1))
+    code = "migrant_service_coverage"
+    count = registry.get("prepregnancy_checks").format
+    at = open_page(MIGRANTS, as_of=f"{YEAR}-01-01")
+    assert at.title[0].value == f"{t('page_migrants')} · {name_of(table, COUNTY_CODE)}"
+    assert metric(at, "mg_inflow") == count(value(table, COUNTY_CODE, code, "denominator"))
+    assert metric(at, "mg_served") == count(value(table, COUNTY_CODE, code, "numerator"))
+    coverage = registry.get(code).format(value(table, COUNTY_CODE, code))
+    assert metric_by_label(at, registry.get(code).name("zh")) == f"{coverage}%"
 
 
 # --------------------------------------------------------------------------- a click opens the unit
@@ -307,5 +330,5 @@ def test_a_click_on_a_unit_opens_its_detail(app_env, engine_values):
     at.session_state[shown.key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert not at.title[0].value.startswith(t("page_checks"))  # left the checks page
-    assert at.query_params.get("unit") == code or name in at.title[0].value
+    assert at.title[0].value == f"{t('page_detail')} · {name}"  # left the checks page for the unit's
+    assert at.query_params.get("unit") == code

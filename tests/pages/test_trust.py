@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 
 from dashboard.components import exports
-from dashboard.i18n import verdict_label
+from dashboard.i18n import t, verdict_label
 from dashboard.papers.make import assessment_workbook
 from dashboard.papers.wording import SHEETS
 from queries.analytics import lifecycle
@@ -25,86 +24,20 @@ from queries.engine import registry
 from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
 from queries.ingest.load import import_frames
-from queries.ingest.targets import delete_targets, save_targets
 from queries.services import scorecard as views
 from queries.services.assessment import assess, load_rules
-from queries.store import clock, data_version
+from queries.store import clock
 from queries.store import db as store_db
 from queries.store.db import make_engine
 from tests.dashboard.test_cli import cli
+from tests.factory import a_village, births
 from tests.pages.test_pages import AS_OF, YEAR, card_value, open_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CUT = date.fromisoformat(AS_OF)
 
 
-@pytest.fixture
-def demo_copy(demo_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A copy of the demo county this test may change, which the app reads."""
-    source = Path(demo_db_url.removeprefix("sqlite:///"))
-    target = tmp_path / "demo.sqlite"
-    shutil.copy(source, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("POPDASH_DB_URL", url)
-    return url
-
-
-def births(unit: str, n: int, on: date, prefix: str = "extra") -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "birth_id": [f"{prefix}-{i}" for i in range(n)],
-            "unit_code": unit,
-            "birth_date": on.isoformat(),
-            "sex": ["M", "F"] * (n // 2) + ["M"] * (n % 2),
-            "birth_order": "1",
-            "in_policy": "1",
-            "registered": "1",
-            "resident": "1",
-        }
-    )
-
-
-def a_village(url: str) -> str:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT code FROM units WHERE level = 'village' ORDER BY code")).scalar()
-    finally:
-        engine.dispose()
-
-
-# --------------------------------------------------------------------------- data version
-
-
-def test_every_change_stamps_a_new_data_version(demo_copy):
-    engine = make_engine(demo_copy)
-    try:
-        with engine.connect() as conn:
-            first = data_version.read(conn)
-        village = a_village(demo_copy)
-        import_frames(engine, {"births": births(village, 2, date(2025, 3, 1))}, today=CUT)
-        with engine.connect() as conn:
-            after_import = data_version.read(conn)
-            assert data_version.last_change(conn)[1] == "import"
-        save_targets(
-            engine,
-            pd.DataFrame(
-                {"year": [2025], "unit_code": [village], "indicator": ["birth_rate"], "target": [9.0]}
-            ),
-        )
-        with engine.connect() as conn:
-            after_save = data_version.read(conn)
-            assert data_version.last_change(conn)[1] == "targets"
-        delete_targets(engine, 2025, [(village, "birth_rate")])
-        with engine.connect() as conn:
-            after_delete = data_version.read(conn)
-        with engine.begin() as conn:
-            lifecycle.rebuild(conn)
-            after_rebuild = data_version.read(conn)
-    finally:
-        engine.dispose()
-    versions = [first, after_import, after_save, after_delete, after_rebuild]
-    assert all(versions) and len(set(versions)) == len(versions)
+# --------------------------------------------------------------------------- an import, a lost table
 
 
 def test_an_open_app_shows_an_import_on_its_next_run(demo_copy):
@@ -224,19 +157,6 @@ def test_the_running_year_is_provisional_and_read_to_today(demo_copy, monkeypatc
     assert (checks["verdict"] == "behind").sum() < whole_task
 
 
-def test_papers_for_the_running_year_are_provisional_and_dated_today(demo_copy, monkeypatch):
-    frozen(monkeypatch, datetime(2025, 11, 20, 2, 0, tzinfo=UTC))
-    engine = make_engine(demo_copy)
-    try:
-        with engine.connect() as conn:
-            book = assessment_workbook(conn, county_code(conn), 2025, load_rules(None))
-    finally:
-        engine.dispose()
-    ws = openpyxl.load_workbook(io.BytesIO(book))[SHEETS["township"]]
-    assert "暂定" in ws.oddHeader.center.text
-    assert "截至 2025-11-20" in ws.oddFooter.left.text
-
-
 # --------------------------------------------------------------------------- one verdict
 
 
@@ -316,11 +236,13 @@ def test_the_papers_are_made_as_a_job_and_offered_for_download(app_env):
     at = open_app("assessment.py")
     at.button(key="as_papers_make").click().run()
     assert not at.exception
-    assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
-    downloads = [e for e in at.main if type(e).__name__ == "DownloadButton"]
-    assert len(downloads) >= 2  # the table's CSV and Excel, then the workbook and the PDF
+    assert t("papers_ready") in [m.value for m in at.markdown]
+    labels = [b.proto.label for b in at.get("download_button")]
+    # the table's CSV and Excel, then the workbook and the PDF
+    assert labels == [t("download_csv"), t("download_xlsx"), t("as_papers_xlsx"), t("as_papers_pdf")]
     at.run()  # a rerun keeps the finished papers, without making them again
-    assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
+    assert t("papers_ready") in [m.value for m in at.markdown]
+    assert [b.proto.label for b in at.get("download_button")] == labels
 
 
 def test_a_papers_click_makes_no_engine_of_its_own(app_env, monkeypatch):
@@ -337,5 +259,5 @@ def test_a_papers_click_makes_no_engine_of_its_own(app_env, monkeypatch):
     monkeypatch.setattr(store_db, "create_engine", counted)
     at.button(key="as_papers_make").click().run()
     assert not at.exception
-    assert [m.value for m in at.markdown if m.value == "考核材料已生成，请下载："]
+    assert t("papers_ready") in [m.value for m in at.markdown]
     assert made == []

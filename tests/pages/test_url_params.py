@@ -162,6 +162,18 @@ def note_texts(at: AppTest) -> list[str]:
     return [w.value for w in at.warning] + [c.value for c in at.caption]
 
 
+TITLES = {  # each page's title (its name, then the unit's)
+    "overview.py": "page_overview",
+    "scorecard.py": "page_scorecard",
+    "checks.py": "page_checks",
+    "migrants.py": "page_migrants",
+    "unit_detail.py": "page_detail",
+    "map.py": "page_map",
+    "assessment.py": "page_assessment",
+    "targets.py": "page_targets",
+}
+
+
 def check_link(page: str, params: dict[str, str], demo: SimpleNamespace) -> None:
     params = {k: demo.tokens.get(v, v) for k, v in params.items()}
     at = AppTest.from_file(APP, default_timeout=120)
@@ -175,7 +187,8 @@ def check_link(page: str, params: dict[str, str], demo: SimpleNamespace) -> None
     assert not at.exception, at.exception
     failures = [t("internal_error", lang, ref="\0").split("\0")[0] for lang in ("zh", "en")]
     assert not [e.value for e in at.error if e.value.startswith(tuple(failures))]
-    assert at.title, "the page shows its title"
+    lang = params["lang"] if params.get("lang") in ("zh", "en") else "zh"
+    assert at.title[0].value.startswith(t(TITLES[page], lang)), "the page shows its title"
     notes = note_texts(at)
     for key, raw in params.items():
         if good(key, raw, params, demo):
