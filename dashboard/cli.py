@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _import(args) -> int:
-    from queries.ingest.load import ImportFailed, import_path
+    from queries.ingest.errors import ImportFailed
+    from queries.ingest.load import import_path
 
     engine = open_engine(args.db, build_demo=False)
     try:

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.random import PCG64, Generator, SeedSequence
 
 from queries.engine.registry import REPORTED_CODES
-from queries.ingest.validation import SPEC
+from queries.ingest.spec import SPEC
 from queries.store import clock
 
 COUNTY_CODE = "330781"
