@@ -15,6 +15,7 @@ from datetime import date
 
 from dashboard.runtime import logs
 from dashboard.runtime.settings import database_url, default_url, describe, open_engine
+from queries.store.db import first_line
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         ref = logs.reference()
         log.exception("command %s failed, reference %s", args.command, ref)
-        text = str(exc).strip().splitlines()
-        print(f"error: {text[0] if text else type(exc).__name__} (reference {ref})", file=sys.stderr)
+        print(f"error: {first_line(exc)} (reference {ref})", file=sys.stderr)
         return 1
 
 
 def _import(args) -> int:
-    from queries.ingest.load import ImportFailed, import_path
+    from queries.ingest.errors import ImportFailed
+    from queries.ingest.load import import_path
 
     engine = open_engine(args.db, build_demo=False)
     try:

@@ -38,6 +38,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from queries.store.db import first_line
+
 WGS84 = "EPSG:4326"
 MAP_LEVELS = ("township", "village", "community")  # the levels a map can show
 DATA_LEVELS = ("village", "community")
@@ -92,17 +94,12 @@ class BoundaryJoin:
 # --------------------------------------------------------------------------- reading
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def _layers(path: Path) -> list[tuple[str, str | None]]:
     try:
         found = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL has many ways to say a file is broken
         raise BoundaryError(
-            path, f"cannot be read as a GeoJSON, GeoPackage or Shapefile ({_first_line(exc)})"
+            path, f"cannot be read as a GeoJSON, GeoPackage or Shapefile ({first_line(exc)})"
         ) from exc
     return [(str(name), None if kind is None else str(kind)) for name, kind in found]
 
@@ -134,7 +131,7 @@ def read_boundaries(path: str | Path) -> tuple[gpd.GeoDataFrame, int]:
         try:
             frame = gpd.read_file(path, layer=name, engine="pyogrio")
         except Exception as exc:  # noqa: BLE001
-            raise BoundaryError(path, f"layer {name!r} cannot be read ({_first_line(exc)})") from exc
+            raise BoundaryError(path, f"layer {name!r} cannot be read ({first_line(exc)})") from exc
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
             continue
         crss[name] = frame.crs
@@ -188,7 +185,7 @@ def read_boundaries(path: str | Path) -> tuple[gpd.GeoDataFrame, int]:
         frame = frame.to_crs(WGS84)
     except Exception as exc:  # noqa: BLE001
         raise BoundaryError(
-            path, f"cannot be reprojected from {next(iter(distinct))} ({_first_line(exc)})"
+            path, f"cannot be reprojected from {next(iter(distinct))} ({first_line(exc)})"
         ) from exc
     return frame, int(invalid.sum())
 

@@ -10,8 +10,8 @@ import streamlit as st
 from dashboard.components.filters import current
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.runtime import data, jobs
+from queries.ingest.errors import ImportFailed
 from queries.ingest.targets import XLSX_MIME, delete_targets, preview_changes, read_template, save_targets
-from queries.ingest.validation import ImportFailed
 
 f = current()
 lang = f.lang

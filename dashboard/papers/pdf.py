@@ -38,6 +38,7 @@ from dashboard.papers.wording import (
 from queries.engine import registry
 from queries.services.assessment import assessment_summary
 from queries.store import clock
+from queries.store.db import first_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -74,8 +75,7 @@ def writer() -> Callable[[str], bytes]:
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: the pango libraries are missing
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PapersError(f"cannot make PDF files here: {first}") from None
+        raise PapersError(f"cannot make PDF files here: {first_line(exc)}") from None
     return lambda document: HTML(string=document).write_pdf()
 
 

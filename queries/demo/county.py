@@ -29,7 +29,7 @@ from numpy.random import PCG64, Generator, SeedSequence
 
 from queries.demo.identity import COUNTY_CODE, COUNTY_NAME
 from queries.engine.registry import REPORTED_CODES
-from queries.ingest.validation import SPEC
+from queries.ingest.spec import SPEC
 from queries.store import clock
 
 # The interchange columns, from the importer's one statement of the format.

@@ -1,0 +1,33 @@
+"""Getting a bureau's data in: the interchange format, and checking and loading its files.
+
+The package owns the interchange format (interchange.md), reading an import's files, checking
+every row of every file against the format, the unit tree and the database, and writing them,
+all or nothing: an import either writes every row or raises ``ImportFailed`` listing every bad
+row and writes none. The target template (download, fill in, upload) goes the same way.
+
+Modules, in the order an import passes through them:
+
+* ``read``: a folder of ``<table>.csv`` files or an ``.xlsx`` workbook read as raw text.
+* ``spec``: the format as data: tables, columns, kinds, bounds, keys, how errors name files.
+* ``errors``: ``RowError`` (one bad cell or file) and ``ImportFailed``.
+* ``values``: cells parsed into numpy arrays (text, numbers, dates); array helpers.
+* ``checking``: a table under check (``Table``) and the errors found so far (``Findings``).
+* ``cells``: each file's header, and every cell against its column's declaration.
+* ``rows``: rules within one file across cells: keys, dates in order, indicator codes, rates.
+* ``tree``: the unit tree the import would leave: one root, known parents, no cycle, levels.
+* ``lookups``: checks against the database: unit and migrant references, units holding data.
+* ``validate``: ``validate``, which runs every check and returns DB-ready frames.
+* ``load``: ``import_path`` and ``import_frames``: validate, upsert in one transaction, rebuild.
+* ``targets``: the target template: write it, read it back, preview and save the changes.
+
+A new import check goes where its rule lives: a column's kind or bound is a line of
+``spec.SPEC``; a rule on one cell goes in ``cells``, on several cells of one file in
+``rows``, on the unit tree in ``tree``, and one that needs the database or another file in
+``lookups``. Each records its errors with ``Findings.add`` and is called from ``validate``.
+
+May import: ``queries.store`` (schema, engine, clock, data version), ``queries.engine.registry``
+(indicator codes), ``queries.analytics.build`` (the rebuild after a load), ``queries.formats``
+(the template's workbook), and, for the template's inherited targets, ``queries.engine.indicators``.
+Must never import ``queries.services``, ``dashboard`` or ``streamlit``: the CLI, the pages and
+the tests import an import, never the other way round.
+"""

@@ -1,35 +1,22 @@
-"""Import a bureau's export (interchange.md) into the population database: all or nothing.
+"""Loading an import into the population database: all or nothing.
 
-An import is a folder of ``<table>.csv`` files or one ``.xlsx`` workbook with a sheet per
-table. ``read_source`` reads it as raw strings; ``import_frames`` validates every file
-(``queries.ingest.validation``), collects every bad row of every file and raises ``ImportFailed``
-before writing anything; then writes everything in one transaction, units first, each
-record upserted on its id or key (so importing the same records again changes nothing and
-a changed record replaces the stored one), and rebuilds the unit closure table.
+``import_path`` reads a folder or workbook (``read.read_source``) and hands it to
+``import_frames``, which validates every file (``validate``), raising ``ImportFailed``
+with every bad row before writing anything; then writes everything in one transaction,
+units first, each record upserted on its id or key (so importing the same records again
+changes nothing and a changed record replaces the stored one), rebuilds the unit closure
+table and the derived tables, and stamps a new data version.
 
-Decisions where interchange.md is silent:
-
-* ``units`` is required while the database has no units; once it has, an import may leave
-  ``units`` out (more births for a county already loaded) and refer to the stored units.
-* In a folder, hidden files (``.name``) are ignored; any other file or folder that is not one
-  of the nine ``<table>.csv`` files is an error. Names are matched ignoring case.
-* CSV text is UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
-* Workbook cells that Excel typed are read as what they show: dates as ``YYYY-MM-DD``,
-  whole numbers without ``.0``.
-* Errors name a CSV file as ``births.csv`` and a workbook sheet as ``sheet births``.
-* The other rules (bounds on years, dates and counts, one reason per cell) are in
-  ``queries.ingest.validation``.
+Errors name a CSV file as ``births.csv`` and a workbook sheet as ``sheet births``.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -39,23 +26,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from queries.analytics import lifecycle
 from queries.analytics.lifecycle import Progress, ensure_schema
-from queries.ingest.validation import TABLE_NAMES, ImportFailed, RowError, default_label, validate
+from queries.ingest.errors import ImportFailed, RowError
+from queries.ingest.read import read_source
+from queries.ingest.spec import default_label
+from queries.ingest.validate import validate
 from queries.store import clock, data_version
-from queries.store.db import DatabaseError, rebuild_ancestors
+from queries.store.db import DatabaseError, first_line, rebuild_ancestors
 from queries.store.schema import DATA_TABLES
 
 log = logging.getLogger(__name__)
 TARGETS_ONLY = ("targets",)
-
-__all__ = [
-    "ImportFailed",
-    "ImportReport",
-    "RowError",
-    "TABLE_NAMES",
-    "import_frames",
-    "import_path",
-    "read_source",
-]
 
 CHUNK_ROWS = 10_000
 
@@ -75,154 +55,6 @@ class ImportReport:
         parts = ", ".join(f"{name} {n:,}" for name, n in self.rows.items())
         origin = f" from {self.source}" if self.source else ""
         return f"imported {self.total:,} rows{origin}" + (f": {parts}" if parts else "")
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def read_source(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read a folder of CSV files or an .xlsx workbook into raw all-string frames keyed by table.
-
-    Row ``i`` (from 0) of a frame is spreadsheet row ``i + 2``; blank rows are kept (the
-    import skips them) so that the numbers stay right. Raises ``ImportFailed`` for a path
-    that cannot be read, an unknown file or sheet, or text that is not UTF-8 or GB18030.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise ImportFailed(RowError(str(p), None, None, "does not exist"))
-    if p.is_dir():
-        return _read_folder(p)
-    if p.suffix.lower() == ".xlsx":
-        return _read_workbook(p)
-    raise ImportFailed(
-        RowError(
-            str(p),
-            None,
-            None,
-            "is neither a folder of CSV files nor an .xlsx workbook "
-            "(to import single CSV files, put them in a folder)",
-        )
-    )
-
-
-def _known_tables() -> str:
-    return ", ".join(TABLE_NAMES)
-
-
-def _read_folder(folder: Path) -> dict[str, pd.DataFrame]:
-    frames: dict[str, pd.DataFrame] = {}
-    errors: list[RowError] = []
-    found: dict[str, str] = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        stem, suffix = entry.stem.lower(), entry.suffix.lower()
-        if not entry.is_file() or suffix != ".csv" or stem not in TABLE_NAMES:
-            errors.append(
-                RowError(
-                    entry.name,
-                    None,
-                    None,
-                    f"unknown file; an import folder holds only CSV files named after the tables "
-                    f"({_known_tables()}), e.g. births.csv",
-                )
-            )
-            continue
-        if stem in found:
-            errors.append(
-                RowError(entry.name, None, None, f"a second file for {stem}, besides {found[stem]}")
-            )
-            continue
-        found[stem] = entry.name
-        label = f"{stem}.csv"
-        try:
-            frames[stem] = _read_csv(entry, label)
-        except ImportFailed as exc:
-            errors.extend(exc.errors)
-    if not found and not errors:
-        errors.append(
-            RowError(str(folder), None, None, f"has no CSV files to import (expected {_known_tables()})")
-        )
-    if errors:
-        raise ImportFailed(errors)
-    return frames
-
-
-def _decode(data: bytes, label: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFailed(RowError(label, None, None, "is neither UTF-8 nor GB18030/GBK text"))
-
-
-def _read_csv(path: Path, label: str) -> pd.DataFrame:
-    try:
-        text = _decode(path.read_bytes(), label)
-    except OSError as exc:
-        raise ImportFailed(RowError(label, None, None, f"cannot be read: {exc.strerror or exc}")) from exc
-    if not text.strip():
-        raise ImportFailed(RowError(label, None, None, "is empty; it needs at least the header row"))
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False
-        )
-    except pd.errors.ParserError as exc:
-        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cannot be parsed"
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-        if m:
-            raise ImportFailed(
-                RowError(label, int(m.group(2)), None, f"has {m.group(3)} cells; the header has {m.group(1)}")
-            ) from exc
-        raise ImportFailed(RowError(label, None, None, f"is not a readable CSV file: {message}")) from exc
-    return frame.fillna("")
-
-
-def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, datetime):
-        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat(sep=" ")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ImportFailed(
-            RowError(path.name, None, None, f"is not a readable .xlsx workbook: {reason}")
-        ) from exc
-    frames: dict[str, pd.DataFrame] = {}
-    errors: list[RowError] = []
-    for sheet, frame in sheets.items():
-        name = str(sheet).strip()
-        if name.lower() not in TABLE_NAMES:
-            errors.append(
-                RowError(
-                    f"{path.name} sheet {name}",
-                    None,
-                    None,
-                    f"unknown sheet; a workbook holds only sheets named after the tables ({_known_tables()})",
-                )
-            )
-            continue
-        out = pd.DataFrame(
-            {str(c): frame[c].map(_cell).astype(str) for c in frame.columns}, index=frame.index
-        )
-        frames[name.lower()] = out
-    if errors:
-        raise ImportFailed(errors)
-    return frames
-
-
-# --------------------------------------------------------------------------- importing
 
 
 def import_path(
@@ -291,9 +123,13 @@ def import_frames(
         log.warning(
             "import from %s refused by the database (%s), nothing written", label_all, type(exc).__name__
         )
-        reason = _first_line(exc)
         raise ImportFailed(
-            RowError(label_all, None, None, f"the database refused the import, nothing was written: {reason}")
+            RowError(
+                label_all,
+                None,
+                None,
+                f"the database refused the import, nothing was written: {first_line(exc)}",
+            )
         ) from exc
     _after_bulk_load(engine)
     log.info(
@@ -391,8 +227,3 @@ def _python_values(s: pd.Series) -> list:
     if ptypes.is_numeric_dtype(s) and not s.hasnans:
         return s.tolist()
     return s.astype(object).where(s.notna(), None).tolist()
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__

@@ -34,8 +34,9 @@ from sqlalchemy import Connection, Engine, and_, delete, or_, select
 from queries.engine import registry
 from queries.engine.indicators import effective_targets
 from queries.formats.xlsx import XLSX_MIME, workbook, write_cell
+from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.load import ImportReport, import_frames
-from queries.ingest.validation import ImportFailed, RowError, validate
+from queries.ingest.validate import validate
 from queries.store import clock, data_version
 from queries.store.frames import frame as sql_frame
 from queries.store.frames import unit_tree

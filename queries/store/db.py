@@ -79,5 +79,7 @@ def rebuild_ancestors(conn) -> None:
 
 
 def first_line(exc: BaseException) -> str:
+    """Why a library refused, for a one-line message: the first line of its text (a database
+    error's is its driver's, ``orig``, without SQLAlchemy's SQL and link), else its type's name."""
     text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text
 
 from queries.ingest import load as importer
-from queries.ingest.load import ImportFailed, ImportReport, RowError, import_frames, import_path, read_source
+from queries.ingest.errors import ImportFailed, RowError
+from queries.ingest.load import ImportReport, import_frames, import_path
+from queries.ingest.read import read_source
 from queries.store.schema import DATA_TABLES, births, metadata, unit_ancestors, units
 
 TODAY = date(2025, 6, 30)

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from queries.engine import registry
+from queries.ingest.errors import ImportFailed
 from queries.ingest.targets import (
     HEADERS,
     SHEET,
@@ -25,7 +26,6 @@ from queries.ingest.targets import (
     template_frame,
     template_xlsx,
 )
-from queries.ingest.validation import ImportFailed
 from queries.store.schema import targets
 from tests.factory import County
 

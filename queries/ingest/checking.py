@@ -1,0 +1,115 @@
+"""What every check works on: the tables under check and the errors found so far.
+
+A ``Table`` is one table of the import: its rows' spreadsheet numbers, its columns parsed
+(``values``) and which cells are good (``ok``), so that a later check skips a cell an
+earlier one refused. ``Findings`` collects the errors and reports them in a stable order:
+by table, row and column as the format lists them, one reason per cell (the first found).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from queries.ingest import values
+from queries.ingest.errors import RowError
+from queries.ingest.spec import SPEC, TABLE_NAMES, label
+from queries.ingest.values import Mask
+
+# A reason for every masked row: one text for all, an array aligned with the table, or a
+# function of the mask, called only when there are errors (wording costs more than checking).
+Reason = str | np.ndarray | list | Callable[[Mask], "np.ndarray | list"]
+
+
+class Table:
+    """One table of the import while it is checked."""
+
+    def __init__(self, name: str, label: str, frame: pd.DataFrame):
+        self.name = name
+        self.label = label
+        self.raw = frame
+        self.rows = np.arange(len(frame), dtype="int64") + 2
+        self.text: dict[str, np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}
+        self.ok: dict[str, Mask] = {}  # cell present (or allowed empty) and valid
+        self.broken = False  # a required column is missing or doubled: its rows are not checked
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def raw_text(self, column: str, mask: Mask) -> np.ndarray:
+        """The masked cells as the file wrote them, for a message."""
+        if column in self.text:
+            return self.text[column][mask]
+        return values.text(self.raw[column][mask])
+
+    def all_ok(self, columns: Iterable[str]) -> Mask:
+        out = np.ones(len(self), dtype=bool)
+        for c in columns:
+            out &= self.ok[c]
+        return out
+
+    def mask_of(self, rows: Iterable[int]) -> Mask:
+        """The rows with these spreadsheet numbers."""
+        return np.isin(self.rows, list(rows))
+
+
+class Findings:
+    """The errors found in one import, by table, row and column."""
+
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+        self._errors: list[tuple] = []  # (table rank, row, column rank, seq, RowError)
+
+    def label(self, table: str) -> str:
+        return label(self.labels, table)
+
+    def add(self, t: Table | str, mask: Mask | None, column: str | None, reason: Reason) -> None:
+        """Record an error for every row in ``mask`` (or one file-level error when mask is None)."""
+        name = t.name if isinstance(t, Table) else t
+        file = t.label if isinstance(t, Table) else self.label(name)
+        rank = TABLE_NAMES.index(name) if name in TABLE_NAMES else -1
+        cols = [c.name for c in SPEC.get(name, ())]
+        crank = cols.index(column) if column in cols else len(cols)
+        if mask is None:
+            self._errors.append(
+                (rank, 0, crank, len(self._errors), RowError(file, None, column, str(reason)))
+            )
+            return
+        if not mask.any():
+            return
+        assert isinstance(t, Table)
+        rows = t.rows[mask].tolist()
+        if callable(reason):
+            reasons = [str(r) for r in reason(mask)]
+        elif isinstance(reason, np.ndarray):
+            reasons = [str(r) for r in reason[mask]]
+        else:
+            reasons = [reason] * len(rows)
+        seq = len(self._errors)
+        self._errors.extend(
+            (rank, r, crank, seq + i, RowError(file, r, column, why))
+            for i, (r, why) in enumerate(zip(rows, reasons, strict=True))
+        )
+
+    def add_by_row(self, t: Table, column: str, reasons: dict[int, str], within: Mask | None = None) -> None:
+        """Record ``reasons`` keyed by spreadsheet row, on those rows (of ``within``) only."""
+        if not reasons:
+            return
+        mask = t.mask_of(reasons)
+        if within is not None:
+            mask &= within
+        self.add(t, mask, column, lambda m: [reasons[r] for r in t.rows[m].tolist()])
+
+    def result(self) -> list[RowError]:
+        seen: set = set()
+        out = []
+        for *_, err in sorted(self._errors, key=lambda e: e[:4]):
+            key = (err.file, err.row, err.column)
+            if err.row is not None and key in seen:
+                continue  # one reason per cell: the first found
+            seen.add(key)
+            out.append(err)
+        return out
