@@ -35,10 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo import maps  # noqa: E402
 from geo.boundaries import join_units  # noqa: E402
-from geo.choropleth import SEX_RATIO, map_frame  # noqa: E402
+from geo.choropleth import map_frame  # noqa: E402
 from geo.demo import demo_boundaries  # noqa: E402
 from geo.simplify import simplify_coverage, vertex_count  # noqa: E402
 from queries.demo.county import COUNTY_CODE, create_demo  # noqa: E402
+from queries.engine import registry  # noqa: E402
 from queries.engine.indicators import compute  # noqa: E402
 from queries.engine.period import make_period  # noqa: E402
 from queries.services.catalogue import units_frame  # noqa: E402
@@ -96,7 +97,7 @@ def build(size: int, workdir: Path) -> dict:
     prep_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    frame = map_frame(table, SEX_RATIO, "village", WORDS, "zh")
+    frame = map_frame(table, registry.interval_judged().code, "village", WORDS, "zh")
     collection = maps.feature_collection(geometries, frame)
     assets = maps.LeafletAssets(js="leaflet.js", css="leaflet.css")
     m = maps.build_map(collection, frame, {"name": "单位"}, assets)

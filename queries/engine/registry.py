@@ -14,6 +14,20 @@ from typing import Literal
 Direction = Literal["lower", "higher"]  # which side of the target meets it
 Kind = Literal["rate", "count"]
 Source = Literal["events", "reported", "pending"]
+# "value": the point value against the target. "interval": a ratio of two counts, whose 95 %
+# interval decides (queries.engine.verdict), so small numbers are not judged on chance alone.
+JudgedBy = Literal["value", "interval"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """The normal range of an indicator judged by interval: an interval wholly below ``low`` is
+    significantly low, wholly above ``high`` significantly high; ``centre`` is the expected value
+    (the funnel plot's centre line)."""
+
+    low: float
+    high: float
+    centre: float
 
 
 @dataclass(frozen=True)
@@ -36,15 +50,18 @@ class Indicator:
     numerator_en: str = ""
     denominator_zh: str = ""
     denominator_en: str = ""
+    judged_by: JudgedBy = "value"
+    band: Band | None = None  # only for judged_by == "interval"
+
+    def __post_init__(self) -> None:
+        if (self.judged_by == "interval") != (self.band is not None):
+            raise ValueError(f"{self.code}: an indicator judged by interval needs a band, and only it")
 
     def name(self, lang: str = "zh") -> str:
         return self.name_zh if lang == "zh" else self.name_en
 
     def unit_label(self, lang: str = "zh") -> str:
         return self.unit_zh if lang == "zh" else self.unit_en
-
-    def meets(self, value: float, target: float) -> bool:
-        return value <= target if self.better == "lower" else value >= target
 
     def format(self, value: float | None) -> str:
         """The value as a page shows it; no data is an em dash, never 0, ∞ or NaN."""
@@ -157,6 +174,8 @@ INDICATORS: tuple[Indicator, ...] = (
         numerator_en="boys born",
         denominator_zh="女婴数",
         denominator_en="girls born",
+        judged_by="interval",
+        band=Band(low=103.0, high=107.0, centre=105.0),
     ),
     Indicator(
         code="prepregnancy_checks",
@@ -243,6 +262,9 @@ INDICATORS: tuple[Indicator, ...] = (
 BY_CODE: dict[str, Indicator] = {ind.code: ind for ind in INDICATORS}
 CODES: tuple[str, ...] = tuple(BY_CODE)
 REPORTED_CODES: tuple[str, ...] = tuple(i.code for i in INDICATORS if i.source == "reported")
+INTERVAL_JUDGED: tuple[Indicator, ...] = tuple(i for i in INDICATORS if i.judged_by == "interval")
+# The normal band of each indicator judged by interval, by code (every such indicator has one).
+BANDS: dict[str, Band] = {i.code: i.band for i in INDICATORS if i.band is not None}
 
 STATUSES = ("met", "not_met", "no_target", "no_data")
 BASES = ("registered", "resident")
@@ -253,6 +275,14 @@ def get(code: str) -> Indicator:
         return BY_CODE[code]
     except KeyError:
         raise KeyError(f"unknown indicator code {code!r}; known: {', '.join(CODES)}") from None
+
+
+def interval_judged() -> Indicator:
+    """The indicator judged by its interval (the sex ratio at birth): what its pages, charts
+    and the map show apart from the rest."""
+    if len(INTERVAL_JUDGED) != 1:
+        raise LookupError(f"{len(INTERVAL_JUDGED)} indicators are judged by interval; the pages show one")
+    return INTERVAL_JUDGED[0]
 
 
 @dataclass(frozen=True)

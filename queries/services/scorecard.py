@@ -11,9 +11,7 @@ from sqlalchemy import Connection
 
 from queries.engine import registry, verdict
 from queries.engine.period import Period
-from queries.engine.stats import NORMAL_LOW, band_distance
-
-DATA_LEVELS = ("village", "community")
+from queries.engine.stats import band_distance
 
 
 def shortfall(table: pd.DataFrame) -> pd.Series:
@@ -28,10 +26,12 @@ def shortfall(table: pd.DataFrame) -> pd.Series:
     target = table["target"].where(table["target"] != 0)
     gap = (table["value"] - target) / target.abs()
     out = gap.where(lower, -gap)
-    sr = table["indicator"] == verdict.SEX_RATIO
-    low = sr & (table["verdict"] == "significantly_low")
-    out = out.mask(low, (NORMAL_LOW - table["value"]) / NORMAL_LOW)
-    return out.mask(sr & ~table["verdict"].isin(verdict.FAILING) & (out > 0), 0.0)
+    for code, band in registry.BANDS.items():
+        rows = table["indicator"] == code
+        low = rows & (table["verdict"] == "significantly_low")
+        out = out.mask(low, (band.low - table["value"]) / band.low)
+        out = out.mask(rows & ~table["verdict"].isin(verdict.FAILING) & (out > 0), 0.0)
+    return out
 
 
 def overview(now: pd.DataFrame, before: pd.DataFrame, root: str) -> pd.DataFrame:
@@ -298,8 +298,8 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
     lower = peers["indicator"].map(lambda c: registry.BY_CODE[c].better == "lower")
     key = peers["value"].where(lower, -peers["value"])
     # The sex ratio's best is inside the normal band, not the lowest ratio.
-    sr = peers["indicator"] == verdict.SEX_RATIO
-    key = key.mask(sr, band_distance(peers["value"]))
+    for code, band in registry.BANDS.items():
+        key = key.mask(peers["indicator"] == code, band_distance(peers["value"], band))
     ranks = key.groupby(peers["indicator"]).rank(method="min")
     own_rank = ranks[peers["unit_code"] == code]
     rank = pd.Series(own_rank.to_numpy(), index=peers.loc[own_rank.index, "indicator"].to_numpy())
@@ -316,7 +316,7 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
 def lineage(table: pd.DataFrame, code: str) -> pd.DataFrame:
     """The sex ratio row of ``code`` and of each of its ancestors in ``table``, the unit first:
     unit_code, name, level, value, target, ci_low, ci_high, significance, verdict, boys, girls."""
-    sr = table.loc[table["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")
+    sr = table.loc[table["indicator"] == registry.interval_judged().code].set_index("unit_code")
     rows, current = [], code
     while isinstance(current, str) and current in sr.index:
         rows.append(current)

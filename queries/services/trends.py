@@ -18,7 +18,7 @@ from queries.analytics.read import birth_measures, migrant_measures, month_cut
 from queries.engine import registry
 from queries.engine.indicators import check_unit, compute, effective_targets
 from queries.engine.period import Period, PeriodError, make_period, same_day_in
-from queries.engine.verdict import SEX_RATIO, judge
+from queries.engine.verdict import judge
 from queries.store.frames import subtree, unit_tree
 from queries.store.schema import (
     DATA_LEVELS,
@@ -325,15 +325,16 @@ def sex_ratio_pooled(
     cols = ["births", "male_births", "female_births"]
     m = birth_measures(conn, root, span, basis).reindex(index=codes, columns=cols).fillna(0.0)
 
+    ind = registry.interval_judged()
     tg = effective_targets(conn, root, last, unit_tree(conn, root))
-    tg = tg.loc[tg["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")["target"]
+    tg = tg.loc[tg["indicator"] == ind.code].set_index("unit_code")["target"]
     target = tg.reindex(codes).astype(float).to_numpy()
 
     boys = m["male_births"].to_numpy(float)
     girls = m["female_births"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(girls > 0, boys / np.where(girls > 0, girls, 1.0) * 100.0, np.nan)
-    j = judge(np.full(len(codes), SEX_RATIO, dtype=object), value, target, boys, girls, 1.0)
+        value = np.where(girls > 0, boys / np.where(girls > 0, girls, 1.0) * ind.scale, np.nan)
+    j = judge(np.full(len(codes), ind.code, dtype=object), value, target, boys, girls, 1.0)
     return pd.DataFrame(
         {
             "unit_code": codes,
