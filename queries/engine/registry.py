@@ -3,7 +3,9 @@
 Each indicator's numerator and denominator are expressions over the per-unit *measures*
 that ``queries.analytics.read`` sums up the tree in SQL. Adding an indicator whose measures
 exist is adding an entry here; pages, the command line, exports and status rules all read
-from this registry.
+from this registry. So does how a value is judged (``judged_by``: by its point value, or by
+its interval against a normal ``band``): code elsewhere asks for ``interval_judged()`` or
+``BANDS`` rather than naming an indicator.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ JudgedBy = Literal["value", "interval"]
 @dataclass(frozen=True)
 class Band:
     """The normal range of an indicator judged by interval: an interval wholly below ``low`` is
-    significantly low, wholly above ``high`` significantly high; ``centre`` is the expected value
-    (the funnel plot's centre line)."""
+    significantly low, wholly above ``high`` (or a lower target) significantly high; ``centre``
+    is the expected value (the funnel plot's centre line)."""
 
     low: float
     high: float

@@ -26,8 +26,8 @@ def shortfall(table: pd.DataFrame) -> pd.Series:
     target = table["target"].where(table["target"] != 0)
     gap = (table["value"] - target) / target.abs()
     out = gap.where(lower, -gap)
-    for code, band in registry.BANDS.items():
-        rows = table["indicator"] == code
+    for indicator, band in registry.BANDS.items():
+        rows = table["indicator"] == indicator
         low = rows & (table["verdict"] == "significantly_low")
         out = out.mask(low, (band.low - table["value"]) / band.low)
         out = out.mask(rows & ~table["verdict"].isin(verdict.FAILING) & (out > 0), 0.0)
@@ -298,8 +298,8 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
     lower = peers["indicator"].map(lambda c: registry.BY_CODE[c].better == "lower")
     key = peers["value"].where(lower, -peers["value"])
     # The sex ratio's best is inside the normal band, not the lowest ratio.
-    for code, band in registry.BANDS.items():
-        key = key.mask(peers["indicator"] == code, band_distance(peers["value"], band))
+    for indicator, band in registry.BANDS.items():
+        key = key.mask(peers["indicator"] == indicator, band_distance(peers["value"], band))
     ranks = key.groupby(peers["indicator"]).rank(method="min")
     own_rank = ranks[peers["unit_code"] == code]
     rank = pd.Series(own_rank.to_numpy(), index=peers.loc[own_rank.index, "indicator"].to_numpy())

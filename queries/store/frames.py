@@ -1,4 +1,5 @@
-"""Running SQL into frames, and the unit tree: the subtree filter and the tree of a root."""
+"""Running SQL into frames, and the unit tree: the subtree filter (the one way to keep a
+root's units) and the tree of a root."""
 
 from __future__ import annotations
 
@@ -44,11 +45,6 @@ def numeric_frame(conn: Connection, stmt, names, params: dict | None = None) -> 
 def _is_text(values) -> bool:
     first = next((v for v in values if v is not None), None)
     return first is None or isinstance(first, str)
-
-
-def subtree(root: str) -> Select:
-    """Codes of ``root`` and every unit below it."""
-    return select(unit_ancestors.c.unit_code).where(unit_ancestors.c.ancestor_code == root)
 
 
 def within(stmt: Select, unit_column, root: str) -> Select:
