@@ -34,10 +34,11 @@ from pathlib import Path
 
 from geo import maps
 from geo.boundaries import join_units
-from geo.choropleth import SEX_RATIO, map_frame
+from geo.choropleth import map_frame
 from geo.demo import demo_boundaries
 from geo.simplify import simplify_coverage, vertex_count
 from queries.demo.county import COUNTY_CODE, create_demo
+from queries.engine import registry
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
 from queries.services.catalogue import units_frame
@@ -102,7 +103,7 @@ def build(size: int, workdir: Path) -> dict:
     prep_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    frame = map_frame(table, SEX_RATIO, "village", WORDS, "zh")
+    frame = map_frame(table, registry.interval_judged().code, "village", WORDS, "zh")
     collection = maps.feature_collection(geometries, frame)
     assets = maps.LeafletAssets(js="leaflet.js", css="leaflet.css")
     m = maps.build_map(collection, frame, {"name": "单位"}, assets)

@@ -3,10 +3,11 @@ legend that says what the bins mean, and the funnel plot's points and limits.
 
 Pure functions of the engine's tables: no database, no Streamlit, no drawing.
 
-- **Sex ratio at birth**: a diverging scale centred on the normal band 103–107. A unit
-  whose 95 % interval lies wholly above 107 (or above its target, where that is lower)
-  or wholly below 103 is *marked* (a heavy outline) and listed; every other unit is
-  *faded*, however high its point value, because its ratio is within chance.
+- **The indicator judged by interval** (the sex ratio at birth): a diverging scale centred
+  on its normal band (103–107, the registry's). A unit whose 95 % interval lies wholly above
+  the band (or above its target, where that is lower) or wholly below it is *marked* (a
+  heavy outline) and listed; every other unit is *faded*, however high its point value,
+  because its ratio is within chance.
 - **Any other indicator**: five bins at the quintiles of the units shown (rounded to
   the indicator's decimals), darker for worse; a unit that misses its target is marked.
 """
@@ -19,14 +20,15 @@ import numpy as np
 import pandas as pd
 
 from queries.engine import registry
-from queries.engine.stats import NORMAL_CENTRE, NORMAL_HIGH, NORMAL_LOW, Z95, Z998, funnel_limits
+from queries.engine.stats import Z95, Z998, funnel_limits
 from queries.engine.verdict import FAILING
+from queries.store.schema import DATA_LEVELS
 
-SEX_RATIO = "sex_ratio_at_birth"
-DATA_LEVELS = ("village", "community")
-SEX_RATIO_EDGES = (95.0, 100.0, NORMAL_LOW, NORMAL_HIGH, 110.0, 115.0)
+# Bins either side of the normal band, for an indicator judged by interval.
+BELOW_BAND_EDGES = (95.0, 100.0)
+ABOVE_BAND_EDGES = (110.0, 115.0)
 # ColorBrewer PuOr (colour-blind safe): purple below normal, neutral normal, orange above.
-SEX_RATIO_COLOURS = ("#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340", "#b35806")
+BAND_COLOURS = ("#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340", "#b35806")
 # ColorBrewer Oranges, light to dark: darker is worse.
 SEQUENTIAL_COLOURS = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
 NO_DATA_COLOUR = "#d9d9d9"
@@ -75,13 +77,15 @@ class MapFrame:
     pooled: bool
 
     @property
-    def is_sex_ratio(self) -> bool:
-        return self.indicator == SEX_RATIO
+    def by_interval(self) -> bool:
+        """Whether the indicator is judged by its interval (the sex ratio): marked when
+        significant, faded when within chance."""
+        return registry.get(self.indicator).judged_by == "interval"
 
     def significant(self) -> pd.DataFrame:
         """The marked units: significantly high first (highest lower bound first), then low."""
         marked = self.units[self.units["marked"]].copy()
-        if self.is_sex_ratio:
+        if self.by_interval:
             marked["_order"] = marked["verdict"].map({"significantly_high": 0, "significantly_low": 1})
             marked["_key"] = np.where(
                 marked["verdict"] == "significantly_high", -marked["ci_low"], marked["ci_high"]
@@ -139,7 +143,7 @@ def map_frame(
     villages of township ``root``).
 
     ``table`` is the engine's long table (``queries.engine.indicators.compute``); ``pooled``, for
-    the sex ratio only, replaces its values with ``queries.services.trends.sex_ratio_pooled``.
+    the indicator judged by interval only, replaces its values with ``queries.services.trends.sex_ratio_pooled``.
     """
     ind = registry.get(indicator)
     rows = _level_rows(table[table["indicator"] == indicator], level, root)
@@ -157,22 +161,22 @@ def map_frame(
             "births": (rows["numerator"].fillna(0) + rows["denominator"].fillna(0)).to_numpy(float),
         }
     )
-    is_sr = indicator == SEX_RATIO
-    if is_sr and pooled is not None:
+    by_interval = ind.judged_by == "interval"
+    if by_interval and pooled is not None:
         p = pooled.set_index(pooled["unit_code"].astype(str))
         p = p.reindex(units["code"])
         for col in ("value", "target", "ci_low", "ci_high", "births"):
             units[col] = p[col].to_numpy(float)
         for col in ("status", "significance", "verdict"):
             units[col] = p[col].to_numpy(object)
-    if not is_sr:
+    if not by_interval:
         units["births"] = np.nan
 
     value = units["value"].to_numpy(float)
     no_data = ~np.isfinite(value)
-    if is_sr:
-        edges = list(SEX_RATIO_EDGES)
-        colours = list(SEX_RATIO_COLOURS)
+    if ind.band is not None:
+        edges = [*BELOW_BAND_EDGES, ind.band.low, ind.band.high, *ABOVE_BAND_EDGES]
+        colours = list(BAND_COLOURS)
         labels = _range_labels(edges, 0)
         labels[3] = f"{labels[3]} {words['normal']}"
     else:
@@ -182,7 +186,7 @@ def map_frame(
     bins = np.digitize(np.where(no_data, 0.0, value), edges) if edges else np.zeros(len(value), dtype=int)
     units["bin"] = np.where(no_data, -1, bins)
     units["colour"] = [NO_DATA_COLOUR if b < 0 else colours[b] for b in units["bin"]]
-    if is_sr:
+    if by_interval:
         verdict = units["verdict"].fillna("no_data").to_numpy(object)
         units["marked"] = np.isin(verdict, ["significantly_high", "significantly_low"])
         units["faded"] = ~units["marked"].to_numpy(bool)
@@ -194,7 +198,7 @@ def map_frame(
     units["value_text"] = [f"{v}{suffix}" if v != "—" else v for v in _fmt(indicator, units["value"])]
     units["target_text"] = _fmt(indicator, units["target"])
     status = [registry.VERDICT[v].label(lang) if v in registry.VERDICT else "" for v in units["verdict"]]
-    if is_sr:
+    if by_interval:
         units["interval_text"] = [
             "—" if not np.isfinite(lo) else f"{_fmt(indicator, [lo])[0]}–{_fmt(indicator, [hi])[0]}"
             for lo, hi in zip(units["ci_low"], units["ci_high"], strict=True)
@@ -207,7 +211,7 @@ def map_frame(
     units = units.sort_values(["marked", "code"], kind="stable").reset_index(drop=True)
 
     legend = [LegendEntry(label, colour, "fill") for label, colour in zip(labels, colours, strict=True)]
-    if is_sr:
+    if by_interval:
         legend.append(LegendEntry(words["marked_high"], "#000000", "outline"))
         legend.append(LegendEntry(words["marked_low"], "#000000", "dashed"))
         legend.append(LegendEntry(words["faded"], colours[5], "faded"))
@@ -220,7 +224,7 @@ def map_frame(
         level=level,
         units=units[FRAME_COLUMNS],
         legend=tuple(legend),
-        pooled=bool(is_sr and pooled is not None),
+        pooled=bool(by_interval and pooled is not None),
     )
 
 
@@ -238,7 +242,7 @@ def _sequential(n: int, worse_high: bool) -> list[str]:
 
 def funnel_frame(frame: MapFrame, points: int = 80) -> FunnelFrame:
     """Each unit's sex ratio against its births, with the 95 % and 99.8 % limits around
-    the normal ratio (105) for every number of births up to the largest unit's.
+    the normal ratio (the band's centre, 105) for every number of births up to the largest unit's.
 
     The y axis is fixed to ``FUNNEL_Y``; a village with 3 boys and no girl has no ratio
     and one with 9 boys and 2 girls a ratio of 450, so points beyond the axis are drawn
@@ -251,11 +255,12 @@ def funnel_frame(frame: MapFrame, points: int = 80) -> FunnelFrame:
     pts["clamped"] = np.select([pts["value"] > hi_y, pts["value"] < lo_y], ["above", "below"], "")
     x_max = float(max(shown["births"].max() if len(shown) else 0.0, 20.0) * 1.1)
     grid = np.unique(np.round(np.geomspace(4.0, x_max, points), 1))
+    centre = registry.BANDS[frame.indicator].centre
     parts = []
     for label, z in (("95%", Z95), ("99.8%", Z998)):
-        lo, hi = funnel_limits(grid, NORMAL_CENTRE, z)
+        lo, hi = funnel_limits(grid, centre, z)
         for side, ratio in (("low", lo), ("high", hi)):
             part = pd.DataFrame({"births": grid, "ratio": ratio, "limit": label, "side": side})
             parts.append(part[np.isfinite(part["ratio"]) & part["ratio"].between(lo_y, hi_y)])
     limits = pd.concat(parts, ignore_index=True)
-    return FunnelFrame(points=pts, limits=limits, centre=NORMAL_CENTRE, y_domain=(lo_y, hi_y), x_max=x_max)
+    return FunnelFrame(points=pts, limits=limits, centre=centre, y_domain=(lo_y, hi_y), x_max=x_max)

@@ -30,12 +30,14 @@ import pandas as pd
 import shapely
 from numpy.random import PCG64, Generator, SeedSequence
 
+from geo.boundaries import township_shape
+from queries.store.schema import DATA_LEVELS
+
 CENTRE_LON, CENTRE_LAT = 119.5, 29.2
 BASE_HALF_WIDTH_KM, BASE_HALF_HEIGHT_KM = 20.0, 17.5  # 40 × 35 km for the base count
 BASE_UNITS = 400  # villages and communities of the seed county
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320 * np.cos(np.radians(CENTRE_LAT))
-DATA_LEVELS = ("village", "community")
 LLOYD_ROUNDS = 4
 MAX_ATTEMPTS = 40
 
@@ -166,11 +168,8 @@ def _merge_pieces(cells: np.ndarray, label: np.ndarray) -> bool:
 
 
 def _townships_contiguous(cells: np.ndarray, label: np.ndarray) -> bool:
-    for t in np.unique(label):
-        union = shapely.coverage_union_all(cells[label == t])
-        if union.geom_type != "Polygon":
-            return False
-    return True
+    """Whether every township, the shape the loader will make of its villages, is one piece."""
+    return all(township_shape(cells[label == t]).geom_type == "Polygon" for t in np.unique(label))
 
 
 def _to_lonlat(geoms: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from geo.simplify import GRID_DEGREES
 
 CANVAS_ABOVE = 2000
 DECIMALS = 5
-TOOLTIP_FIELDS_SEX_RATIO = ("name", "value", "interval", "births", "target", "status")
+TOOLTIP_FIELDS_INTERVAL = ("name", "value", "interval", "births", "target", "status")
 TOOLTIP_FIELDS = ("name", "value", "target", "status")
 # tooltip field → (the frame's column, the feature property: one letter keeps 5,000 features light)
 _FIELD = {
@@ -69,7 +69,7 @@ def geometries_json(shapes: gpd.GeoDataFrame) -> dict[str, dict]:
 
 
 def tooltip_fields(frame: MapFrame) -> tuple[str, ...]:
-    return TOOLTIP_FIELDS_SEX_RATIO if frame.is_sex_ratio else TOOLTIP_FIELDS
+    return TOOLTIP_FIELDS_INTERVAL if frame.by_interval else TOOLTIP_FIELDS
 
 
 def feature_collection(geometries: dict[str, dict], frame: MapFrame) -> dict:

@@ -14,8 +14,8 @@ from queries.engine import registry
 from queries.services import scorecard as views
 from queries.services.trends import MONTHS
 
-CODE = "prepregnancy_checks"
-PERCENT = "prepregnancy_check_coverage"  # a % with one decimal, as the registry formats it
+CODE = registry.CHECK_COUNT
+PERCENT = registry.CHECK_COVERAGE  # a % with one decimal, as the registry formats it
 
 f = current()
 lang = f.lang

@@ -14,7 +14,7 @@ from dashboard.components.widgets import page_path, view_params
 from dashboard.i18n import indicator_name, t, verdict_label
 from dashboard.runtime import data
 from dashboard.runtime.settings import setting
-from geo.choropleth import SEX_RATIO, WORD_KEYS, funnel_frame, map_frame
+from geo.choropleth import WORD_KEYS, funnel_frame, map_frame
 from geo.maps import build_map, feature_collection, legend_html
 from queries.engine import registry
 
@@ -38,7 +38,8 @@ except LeafletMissing as exc:
     st.error(t("mp_no_leaflet", lang, reason=str(exc)))
     st.stop()
 
-url_state.follow("map_indicator", SEX_RATIO, lambda v: v if v in registry.BY_CODE else None)
+DEFAULT_INDICATOR = registry.interval_judged().code
+url_state.follow("map_indicator", DEFAULT_INDICATOR, lambda v: v if v in registry.BY_CODE else None)
 url_state.follow("map_level", "village", lambda v: v if v in LEVELS else None)
 url_state.follow("map_pooled", False, lambda v: {"1": True, "0": False}.get(v))
 c1, c2, c3 = st.columns([3, 2, 3], vertical_alignment="bottom")
@@ -55,7 +56,7 @@ level = c2.radio(
     horizontal=True,
     format_func=lambda v: t(f"mp_level_{v}", lang),
 )
-is_sr = indicator == SEX_RATIO
+is_sr = registry.get(indicator).judged_by == "interval"
 years = tuple(range(f.year - 2, f.year + 1))
 pooled = c3.toggle(
     t("mp_pooled", lang, first=years[0], last=years[-1]),
@@ -66,7 +67,7 @@ pooled = c3.toggle(
 pooled = bool(pooled and is_sr)
 url_state.publish(
     {
-        "map_indicator": None if indicator == SEX_RATIO else indicator,
+        "map_indicator": None if indicator == DEFAULT_INDICATOR else indicator,
         "map_level": None if level == "village" else level,
         "map_pooled": "1" if pooled else None,
     }

@@ -13,8 +13,7 @@ from dashboard.runtime import data
 from queries.engine import registry
 from queries.services import scorecard as views
 
-CODE = "migrant_service_coverage"
-COUNT = "prepregnancy_checks"  # a whole number with thousands separators, as the registry formats counts
+CODE = registry.MIGRANT_COVERAGE
 
 f = current()
 lang = f.lang
@@ -34,11 +33,11 @@ if mine["inflow_present"] == 0:
 
 # --- headline ---------------------------------------------------------------------------
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric(t("mg_inflow", lang), fmt(COUNT, mine["inflow_present"]))
-c2.metric(t("mg_served", lang), fmt(COUNT, mine["inflow_served"]))
-c3.metric(t("mg_not_served", lang), fmt(COUNT, mine["not_served"]))
+c1.metric(t("mg_inflow", lang), registry.format_count(mine["inflow_present"]))
+c2.metric(t("mg_served", lang), registry.format_count(mine["inflow_served"]))
+c3.metric(t("mg_not_served", lang), registry.format_count(mine["not_served"]))
 c4.metric(registry.get(CODE).name(lang), f"{fmt(CODE, mine['coverage'])}%")
-c5.metric(t("mg_outflow", lang), fmt(COUNT, mine["outflow_present"]))
+c5.metric(t("mg_outflow", lang), registry.format_count(mine["outflow_present"]))
 st.markdown(
     f"{t('target', lang)}: {fmt(CODE, mine['target'])}% &nbsp; {badge(mine['verdict'], lang)}",
     unsafe_allow_html=True,
@@ -126,7 +125,7 @@ else:
         shown = rows[columns].assign(verdict=rows["verdict"].map(lambda s: verdict_label(s, lang)))
         shown = shown.rename(columns=labels)
         formats = {
-            labels[c]: (lambda v: fmt(CODE, v)) if c in ("coverage", "target") else (lambda v: fmt(COUNT, v))
+            labels[c]: (lambda v: fmt(CODE, v)) if c in ("coverage", "target") else registry.format_count
             for c in columns
             if c not in ("name", "verdict")
         }

@@ -7,6 +7,7 @@ from dashboard.components.widgets import indicator_card, legend, page_header, pa
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.runtime import data
 from queries.services import scorecard as views
+from queries.store.schema import DATA_LEVELS
 
 f = current()
 lang = f.lang
@@ -24,7 +25,7 @@ for i, (_, card) in enumerate(cards.iterrows()):
 
 st.subheader(t("units_behind", lang))
 table = data.indicator_table(f.db, f.unit, f.year, f.as_of, f.basis)
-levels = ("township",) if f.unit == f.county else ("village", "community")
+levels = ("township",) if f.unit == f.county else DATA_LEVELS
 behind = views.units_behind(table, levels)
 if behind.empty:
     st.success(t("no_units_behind", lang))

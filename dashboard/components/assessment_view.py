@@ -78,9 +78,9 @@ def ranking_table(frame: pd.DataFrame, rules: tuple[Rule, ...], lang: str) -> pd
 
 
 def status_text(row: pd.Series, code: str, lang: str) -> str:
-    """The engine's verdict, with the sex ratio's interval after it."""
+    """The engine's verdict, with the interval after it for an indicator judged by interval."""
     text = verdict_label(row.get(f"{code}|verdict"), lang)
-    if code == "sex_ratio_at_birth" and _finite(row.get(f"{code}|ci_low")):
+    if registry.get(code).judged_by == "interval" and _finite(row.get(f"{code}|ci_low")):
         fmt = registry.get(code).format
         text += (
             f"（{t('sex_ratio_interval', lang)} {fmt(row[f'{code}|ci_low'])}–{fmt(row[f'{code}|ci_high'])}）"

@@ -13,6 +13,7 @@ from dashboard.i18n import t
 from dashboard.runtime import data
 from queries.engine.registry import BASES
 from queries.store import clock
+from queries.store.schema import DATA_LEVELS
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def sidebar() -> Filters:
     names = dict(zip(units["code"], units["name"], strict=True))
     townships = units[units["level"] == "township"].sort_values("code")
     town_codes = set(townships["code"])
-    village_codes = set(units.loc[units["level"].isin(["village", "community"]), "code"])
+    village_codes = set(units.loc[units["level"].isin(DATA_LEVELS), "code"])
 
     default_year = today.year if today.year in years else years[0]
     year_texts = {str(y): y for y in years}
@@ -115,7 +116,7 @@ def sidebar() -> Filters:
         village = st.session_state.get("village") or ""
         if village and _parent(units, village) != township:
             st.session_state["village"] = village = ""
-        villages = units[(units["parent_code"] == township) & units["level"].isin(["village", "community"])]
+        villages = units[(units["parent_code"] == township) & units["level"].isin(DATA_LEVELS)]
         if township:
             village = st.selectbox(
                 t("village", lang),

@@ -292,12 +292,11 @@ def births_chart(frame: pd.DataFrame, lang: str):
 
 def sex_ratio_chart(rows: pd.DataFrame, lang: str):
     """Each unit's sex ratio (a dot) with its 95 % interval (a bar) against the shaded
-    normal band 103–107 and the unit's target (a tick)."""
+    normal band (103–107, the registry's) and the unit's target (a tick)."""
     import altair as alt
 
-    from queries.engine.stats import NORMAL_HIGH, NORMAL_LOW
-
-    code = "sex_ratio_at_birth"
+    code = registry.interval_judged().code
+    band = registry.BANDS[code]
     labels = rows["name"].astype(str).tolist()
     data = pd.DataFrame(
         {
@@ -324,7 +323,7 @@ def sex_ratio_chart(rows: pd.DataFrame, lang: str):
     ]
     band = (
         alt.Chart(
-            pd.DataFrame({"lo": [NORMAL_LOW], "hi": [NORMAL_HIGH], "label": [t("detail_normal_band", lang)]})
+            pd.DataFrame({"lo": [band.low], "hi": [band.high], "label": [t("detail_normal_band", lang)]})
         )
         .mark_rect(color="#009E73", opacity=0.18)
         .encode(
@@ -354,7 +353,7 @@ def sex_ratio_chart(rows: pd.DataFrame, lang: str):
 
 def verdict_text(row: pd.Series, lang: str) -> str:
     """The verdict badge with the value, the interval and the counts, as markdown."""
-    code = "sex_ratio_at_birth"
+    code = registry.interval_judged().code
     boys = "—" if row["boys"] != row["boys"] else f"{int(row['boys'])}"
     girls = "—" if row["girls"] != row["girls"] else f"{int(row['girls'])}"
     return (

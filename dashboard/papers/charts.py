@@ -13,8 +13,9 @@ import pandas as pd
 
 from dashboard.i18n import t
 from dashboard.papers.style import ACCENT, DPI, font
-from dashboard.papers.wording import SEX_RATIO, finite
+from dashboard.papers.wording import BY_INTERVAL, finite
 from queries.engine.period import Period
+from queries.store.schema import DATA_LEVELS
 
 
 def _rc() -> dict:
@@ -104,20 +105,22 @@ def checks_chart(curves: pd.DataFrame, target: float | None, period: Period) -> 
 
 
 def _township_shapes(shapes, units: pd.DataFrame):
-    """The townships' shapes: from the boundaries, else the union of their villages'."""
+    """The townships' shapes: from the boundaries, else made from their villages' (as the
+    map page's, geo.boundaries.township_shape)."""
     import geopandas as gpd
-    import shapely
+
+    from geo.boundaries import township_shape
 
     towns = units.loc[units["level"] == "township", "code"].astype(str)
     have = shapes[shapes["code"].isin(towns)]
     parents = units.set_index("code")["parent_code"]
-    kids = shapes[shapes["level"].isin(("village", "community"))].copy()
+    kids = shapes[shapes["level"].isin(DATA_LEVELS)].copy()
     kids["town"] = kids["code"].map(parents)
-    extra = []
-    for town, group in kids.groupby("town"):
-        if town in set(have["code"]):
-            continue
-        extra.append({"code": town, "geometry": shapely.union_all(group.geometry.to_numpy())})
+    extra = [
+        {"code": town, "geometry": township_shape(group.geometry.to_numpy())}
+        for town, group in kids.groupby("town")
+        if town not in set(have["code"])
+    ]
     if extra:
         have = pd.concat(
             [have[["code", "geometry"]], gpd.GeoDataFrame(extra, crs=shapes.crs)], ignore_index=True
@@ -196,8 +199,8 @@ def sex_ratio_map(shapes, table: pd.DataFrame, units: pd.DataFrame) -> str:
     from geo.choropleth import WORD_KEYS, map_frame
 
     words = {k: t(f"mp_{k}", "zh") for k in WORD_KEYS}
-    town_frame = map_frame(table, SEX_RATIO, "township", words, "zh")
-    village_frame = map_frame(table, SEX_RATIO, "village", words, "zh")
+    town_frame = map_frame(table, BY_INTERVAL, "township", words, "zh")
+    village_frame = map_frame(table, BY_INTERVAL, "village", words, "zh")
     towns = _township_shapes(shapes, units)
     town_shapes = towns.assign(level="township")
     with matplotlib.rc_context(_rc()):

@@ -23,9 +23,9 @@ from dashboard.papers.collect import LEVELS, Papers, ReportData
 from dashboard.papers.style import ACCENT, FONT_FAMILY, HEADER_FILL, VETO_FILL, PapersError, font
 from dashboard.papers.wording import (
     BASIS_ZH,
+    BY_INTERVAL,
     CHECKS,
     LEVEL_ZH,
-    SEX_RATIO,
     SHEETS,
     causes,
     finite,
@@ -132,7 +132,7 @@ def _county_rows(p: Papers, table: pd.DataFrame) -> list[dict]:
         if ind.source == "pending" and not finite(r["value"]):
             continue
         note = ""
-        if r["indicator"] == SEX_RATIO and finite(r["ci_low"]):
+        if r["indicator"] == BY_INTERVAL and finite(r["ci_low"]):
             note = f"95%区间 {interval(r['ci_low'], r['ci_high'])}"
         elif ind.kind == "count" and finite(r["expected"]) and not p.period.is_full_year:
             note = f"按时序应完成 {fmt(r['indicator'], r['expected'])}"
@@ -187,7 +187,7 @@ def _vetoes(p: Papers) -> list[dict]:
 def _veto_cause(p: Papers, level: str, r: dict, code: str) -> dict:
     verdict = registry.VERDICT.get(r.get(f"{code}|verdict") or "no_data")
     note = verdict.name_zh if verdict else ""
-    if code == SEX_RATIO:
+    if code == BY_INTERVAL:
         note = f"95%区间 {interval(r.get(f'{code}|ci_low'), r.get(f'{code}|ci_high'))}，{note}"
     elif finite(r.get(f"{code}|shortfall")):
         # a count veto: the count it rests on, not the rate of a few births
@@ -212,14 +212,14 @@ def _map(data: ReportData, boundaries, no_map_reason: str) -> dict:
         note = t("mp_legend_note_sr", "zh")
         if getattr(boundaries, "source", "") == "demo":
             note += " " + t("mp_source_demo", "zh") + "。"
-    sr = table[(table["indicator"] == SEX_RATIO) & table["significance"].isin(["high", "low"])]
+    sr = table[(table["indicator"] == BY_INTERVAL) & table["significance"].isin(["high", "low"])]
     sr = sr[sr["level"] != "county"].sort_values(["depth", "verdict", "unit_code"])
     significant = [
         {
             "name": r["name"],
             "level": LEVEL_ZH.get(r["level"], r["level"]),
             "births": f"{int((r['numerator'] or 0) + (r['denominator'] or 0)):,}",
-            "value": fmt(SEX_RATIO, r["value"]),
+            "value": fmt(BY_INTERVAL, r["value"]),
             "interval": interval(r["ci_low"], r["ci_high"]),
             "verdict": registry.VERDICT.get(r["verdict"], registry.VERDICT["no_data"]),
         }

@@ -10,8 +10,9 @@ from queries.engine import registry
 SHEETS = {"township": "乡镇（街道）", "village": "村（社区）"}
 LEVEL_ZH = {"county": "县（市）", "township": "乡镇（街道）", "village": "村", "community": "社区"}
 BASIS_ZH = {"registered": "户籍", "resident": "常住"}
-SEX_RATIO = "sex_ratio_at_birth"
-CHECKS = "prepregnancy_checks"
+# The indicator the papers show with its interval and on the map (the sex ratio at birth).
+BY_INTERVAL = registry.interval_judged().code
+CHECKS = registry.CHECK_COUNT
 
 
 def finite(value) -> bool:
@@ -57,7 +58,7 @@ def rank_change(change) -> str:
 def interval(low, high) -> str:
     if not (finite(low) and finite(high)):
         return "—"
-    return f"{fmt(SEX_RATIO, low)}–{fmt(SEX_RATIO, high)}"
+    return f"{fmt(BY_INTERVAL, low)}–{fmt(BY_INTERVAL, high)}"
 
 
 def points(value) -> str:

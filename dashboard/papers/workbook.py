@@ -9,7 +9,7 @@ import io
 
 from dashboard.papers.collect import LEVELS, Papers
 from dashboard.papers.style import HEADER_FILL, VETO_FILL
-from dashboard.papers.wording import BASIS_ZH, SEX_RATIO, SHEETS, causes, finite, interval, unit_label
+from dashboard.papers.wording import BASIS_ZH, BY_INTERVAL, SHEETS, causes, finite, interval, unit_label
 from queries.engine import registry
 from queries.formats import xlsx
 
@@ -66,7 +66,7 @@ def _sheet(wb, p: Papers, level: str) -> None:
     starts: dict[str, int] = {}
     for code in codes:
         ind, rule = registry.get(code), p.rule(level, code)
-        parts = ["实际值", "目标值", "得分"] + (["95%区间"] if code == SEX_RATIO else [])
+        parts = ["实际值", "目标值", "得分"] + (["95%区间"] if code == BY_INTERVAL else [])
         note = []
         if rule is not None:
             note.append(f"{rule.points:g}分" if rule.points else "只否决")
@@ -78,7 +78,7 @@ def _sheet(wb, p: Papers, level: str) -> None:
             ws.write(1, col + i, part, head)
         ws.set_column(col, col + 1, 9.5)
         ws.set_column(col + 2, col + 2, 7)
-        if code == SEX_RATIO:
+        if code == BY_INTERVAL:
             ws.set_column(col + 3, col + 3, 13)
         starts[code] = col
         col += len(parts)
@@ -139,7 +139,7 @@ def _sheet(wb, p: Papers, level: str) -> None:
                 ws.write_string(r, c + 2, "否决项", dash)
             else:
                 ws.write_number(r, c + 2, float(score) if finite(score) else 0.0, fmt(num_format="0.0#"))
-            if code == SEX_RATIO:
+            if code == BY_INTERVAL:
                 ws.write_string(
                     r, c + 3, interval(row.get(f"{code}|ci_low"), row.get(f"{code}|ci_high")), centre
                 )

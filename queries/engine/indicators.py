@@ -64,9 +64,10 @@ def check_unit(conn: Connection, code: str, root: str) -> None:
 
 def _targets(
     conn: Connection, root: str, year: int, tree: pd.DataFrame, chosen: list[registry.Indicator]
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The effective target of every unit (rows, in tree order) and indicator (columns, as
-    ``chosen``), and where it came from: 'own', 'inherited' or 'children' (None: none).
+    ``chosen``), where it came from: 'own', 'inherited' or 'children' (None: none), and the
+    fallback: what would apply if the unit had no own target.
 
     Rate targets are inherited from the nearest ancestor that has one (ancestors above
     ``root`` included). Count targets are never inherited; a unit without its own gets the
@@ -87,7 +88,7 @@ def _targets(
             value[row[unit], col[ind]] = v
     source = np.where(np.isnan(value), None, "own").astype(object)
     if n == 0:
-        return value, source
+        return value, source, value.copy()
 
     a = unit_ancestors
     above: dict[str, float] = {}  # the nearest target above the root, per indicator
@@ -104,12 +105,17 @@ def _targets(
     rates = np.array([j for j, ind in enumerate(chosen) if ind.kind != "count"], dtype=int)
     counts = np.array([j for j, ind in enumerate(chosen) if ind.kind == "count"], dtype=int)
 
+    # What would apply without an own target: for a rate its parent's (the root: the nearest
+    # above it), for a count the sum of its children's.
+    fallback = np.full((n, k), np.nan)
     for j in rates:  # the root: from above it
+        fallback[0, j] = above.get(chosen[j].code, np.nan)
         if np.isnan(value[0, j]) and chosen[j].code in above:
             value[0, j], source[0, j] = above[chosen[j].code], "inherited"
     for d in range(1, depth.max() + 1):  # top-down: a parent is settled before its children
         rows = np.flatnonzero(depth == d)
         mine, theirs = value[np.ix_(rows, rates)], value[np.ix_(parent[rows], rates)]
+        fallback[np.ix_(rows, rates)] = theirs
         take = np.isnan(mine) & ~np.isnan(theirs)
         r, c = np.nonzero(take)
         value[rows[r], rates[c]] = theirs[take]
@@ -122,18 +128,21 @@ def _targets(
         total, seen = np.zeros((n, len(counts))), np.zeros((n, len(counts)), dtype=int)
         np.add.at(total, parent[rows], np.where(has, mine, 0.0))
         np.add.at(seen, parent[rows], has)
-        up = np.unique(parent[rows])
+        up = np.unique(parent[rows])  # all their children are at this depth
+        fallback[np.ix_(up, counts)] = np.where(seen[up] > 0, total[up], np.nan)
         take = np.isnan(value[np.ix_(up, counts)]) & (seen[up] > 0)
         r, c = np.nonzero(take)
         value[up[r], counts[c]] = total[up[r], c]
         source[up[r], counts[c]] = "children"
-    return value, source
+    return value, source, fallback
 
 
 def effective_targets(conn: Connection, root: str, year: int, tree: pd.DataFrame) -> pd.DataFrame:
-    """The effective targets as a table: unit_code, indicator, target, target_from."""
+    """The effective targets as a table: unit_code, indicator, target, target_from, and
+    fallback (what would apply without an own target: NaN where nothing would). A unit and
+    indicator without an effective target has no row (nor then any fallback)."""
     chosen = list(registry.INDICATORS)
-    value, source = _targets(conn, root, year, tree, chosen)
+    value, source, fallback = _targets(conn, root, year, tree, chosen)
     r, c = np.nonzero(~np.isnan(value))
     return pd.DataFrame(
         {
@@ -141,6 +150,7 @@ def effective_targets(conn: Connection, root: str, year: int, tree: pd.DataFrame
             "indicator": pd.Series(np.array([i.code for i in chosen], dtype=object)[c], dtype=object),
             "target": value[r, c],
             "target_from": pd.Series(source[r, c], dtype=object),
+            "fallback": fallback[r, c],
         }
     )
 
@@ -160,7 +170,7 @@ def compute(
     tree = unit_tree(conn, root)
     measures = all_measures(conn, root, period, basis, tree)
     chosen = [registry.get(c) for c in codes] if codes else list(registry.INDICATORS)
-    target, target_from = _targets(conn, root, period.year, tree, chosen)
+    target, target_from, _ = _targets(conn, root, period.year, tree, chosen)
 
     n, k = len(tree), len(chosen)
     columns = {name: measures[name].to_numpy(float) for name in measures.columns}

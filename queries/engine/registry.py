@@ -3,7 +3,9 @@
 Each indicator's numerator and denominator are expressions over the per-unit *measures*
 that ``queries.analytics.read`` sums up the tree in SQL. Adding an indicator whose measures
 exist is adding an entry here; pages, the command line, exports and status rules all read
-from this registry.
+from this registry. So does how a value is judged (``judged_by``: by its point value, or by
+its interval against a normal ``band``): code elsewhere asks for ``interval_judged()`` or
+``BANDS`` rather than naming an indicator.
 """
 
 from __future__ import annotations
@@ -14,6 +16,20 @@ from typing import Literal
 Direction = Literal["lower", "higher"]  # which side of the target meets it
 Kind = Literal["rate", "count"]
 Source = Literal["events", "reported", "pending"]
+# "value": the point value against the target. "interval": a ratio of two counts, whose 95 %
+# interval decides (queries.engine.verdict), so small numbers are not judged on chance alone.
+JudgedBy = Literal["value", "interval"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """The normal range of an indicator judged by interval: an interval wholly below ``low`` is
+    significantly low, wholly above ``high`` (or a lower target) significantly high; ``centre``
+    is the expected value (the funnel plot's centre line)."""
+
+    low: float
+    high: float
+    centre: float
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,12 @@ class Indicator:
     numerator_en: str = ""
     denominator_zh: str = ""
     denominator_en: str = ""
+    judged_by: JudgedBy = "value"
+    band: Band | None = None  # only for judged_by == "interval"
+
+    def __post_init__(self) -> None:
+        if (self.judged_by == "interval") != (self.band is not None):
+            raise ValueError(f"{self.code}: an indicator judged by interval needs a band, and only it")
 
     def name(self, lang: str = "zh") -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -43,15 +65,12 @@ class Indicator:
     def unit_label(self, lang: str = "zh") -> str:
         return self.unit_zh if lang == "zh" else self.unit_en
 
-    def meets(self, value: float, target: float) -> bool:
-        return value <= target if self.better == "lower" else value >= target
-
     def format(self, value: float | None) -> str:
         """The value as a page shows it; no data is an em dash, never 0, ∞ or NaN."""
-        if value is None or value != value or value in (float("inf"), float("-inf")):
-            return "—"
         if self.kind == "count":
-            return f"{value:,.0f}"
+            return format_count(value)
+        if _missing(value):
+            return "—"
         return f"{value:,.{self.decimals}f}"
 
 
@@ -157,6 +176,8 @@ INDICATORS: tuple[Indicator, ...] = (
         numerator_en="boys born",
         denominator_zh="女婴数",
         denominator_en="girls born",
+        judged_by="interval",
+        band=Band(low=103.0, high=107.0, centre=105.0),
     ),
     Indicator(
         code="prepregnancy_checks",
@@ -243,9 +264,33 @@ INDICATORS: tuple[Indicator, ...] = (
 BY_CODE: dict[str, Indicator] = {ind.code: ind for ind in INDICATORS}
 CODES: tuple[str, ...] = tuple(BY_CODE)
 REPORTED_CODES: tuple[str, ...] = tuple(i.code for i in INDICATORS if i.source == "reported")
+INTERVAL_JUDGED: tuple[Indicator, ...] = tuple(i for i in INDICATORS if i.judged_by == "interval")
+# The normal band of each indicator judged by interval, by code (every such indicator has one).
+BANDS: dict[str, Band] = {i.code: i.band for i in INDICATORS if i.band is not None}
+
+# What the pre-pregnancy checks and migrant services pages (and the papers' checks section)
+# follow: the checks' task and its coverage, the migrants' service coverage.
+CHECK_COUNT = "prepregnancy_checks"
+CHECK_COVERAGE = "prepregnancy_check_coverage"
+MIGRANT_COVERAGE = "migrant_service_coverage"
+# A unit had events in a year when the numerator of one of these is above zero (a trend skips
+# years with year-end population rows only, which would read as a birth rate of 0).
+ACTIVITY = ("birth_rate", CHECK_COUNT, MIGRANT_COVERAGE)
+for _code in (CHECK_COUNT, CHECK_COVERAGE, MIGRANT_COVERAGE, *ACTIVITY):
+    if _code not in BY_CODE:
+        raise ValueError(f"{_code} is named above but not declared")
 
 STATUSES = ("met", "not_met", "no_target", "no_data")
 BASES = ("registered", "resident")
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or value != value or value in (float("inf"), float("-inf"))
+
+
+def format_count(value: float | None) -> str:
+    """A count as every page shows it: thousands separators; no data is an em dash."""
+    return "—" if _missing(value) else f"{value:,.0f}"
 
 
 def get(code: str) -> Indicator:
@@ -253,6 +298,14 @@ def get(code: str) -> Indicator:
         return BY_CODE[code]
     except KeyError:
         raise KeyError(f"unknown indicator code {code!r}; known: {', '.join(CODES)}") from None
+
+
+def interval_judged() -> Indicator:
+    """The indicator judged by its interval (the sex ratio at birth): what its pages, charts
+    and the map show apart from the rest."""
+    if len(INTERVAL_JUDGED) != 1:
+        raise LookupError(f"{len(INTERVAL_JUDGED)} indicators are judged by interval; the pages show one")
+    return INTERVAL_JUDGED[0]
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,15 @@
 """Small-number statistics for the sex ratio at birth.
 
 Functions take scalars or numpy arrays alike, so the engine applies them to every unit at
-once.
+once. The normal band is the indicator's own (``registry.Band``), passed in.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-NORMAL_LOW = 103.0
-NORMAL_HIGH = 107.0
-NORMAL_CENTRE = 105.0
+from queries.engine.registry import Band
+
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813  # two-sided 99.8 %
 
@@ -48,33 +47,33 @@ def sex_ratio_interval(boys, girls, z: float = Z95):
     return _unwrap(np.where(none, np.nan, _ratio(lo))), _unwrap(np.where(none, np.nan, _ratio(hi)))
 
 
-def sex_ratio_significance(boys, girls, target=None):
+def sex_ratio_significance(boys, girls, target=None, *, band: Band):
     """(low, high, significance) with significance 'high', 'low', 'chance' or 'no_data'.
 
-    High only when the whole interval lies above 107, or above the target where that is
-    lower; low only when it lies wholly below 103; otherwise within chance.
+    High only when the whole interval lies above the band (107), or above the target where
+    that is lower; low only when it lies wholly below the band (103); otherwise within chance.
     """
     lo, hi = sex_ratio_interval(boys, girls)
     lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-    line = np.full(lo_a.shape, NORMAL_HIGH)
+    line = np.full(lo_a.shape, band.high)
     if target is not None:
         t = np.asarray(target, dtype=float)
-        line = np.where(np.isnan(t), NORMAL_HIGH, np.minimum(NORMAL_HIGH, t))
+        line = np.where(np.isnan(t), band.high, np.minimum(band.high, t))
     verdict = np.select(
-        [np.isnan(lo_a), lo_a > line, hi_a < NORMAL_LOW],
+        [np.isnan(lo_a), lo_a > line, hi_a < band.low],
         ["no_data", "high", "low"],
         default="chance",
     )
     return lo, hi, _unwrap(verdict)
 
 
-def band_distance(ratio):
-    """How far a sex ratio lies outside the normal 103–107 band (0 inside it; NaN stays NaN)."""
+def band_distance(ratio, band: Band):
+    """How far a sex ratio lies outside the normal band (0 inside it; NaN stays NaN)."""
     r = np.asarray(ratio, dtype=float)
-    return _unwrap(np.maximum(np.maximum(NORMAL_LOW - r, r - NORMAL_HIGH), 0.0))
+    return _unwrap(np.maximum(np.maximum(band.low - r, r - band.high), 0.0))
 
 
-def funnel_limits(births, ratio: float = NORMAL_CENTRE, z: float = Z95):
+def funnel_limits(births, ratio: float, z: float = Z95):
     """Control limits of the sex ratio around ``ratio`` for units with ``births`` births."""
     births = np.asarray(births, dtype=float)
     p = ratio / (100.0 + ratio)

@@ -12,8 +12,6 @@ import numpy as np
 from queries.engine import registry
 from queries.engine.stats import sex_ratio_significance
 
-SEX_RATIO = "sex_ratio_at_birth"
-
 FAILING = frozenset({"significantly_high", "significantly_low", "not_met", "behind"})
 JUDGED = frozenset({"significantly_high", "significantly_low", "not_met", "behind", "within_chance", "met"})
 # Counted as achieved where points are given (the assessment): within chance is no failure.
@@ -40,12 +38,13 @@ def judge(
     denominator: np.ndarray,
     year_fraction: float,
 ) -> dict[str, np.ndarray]:
-    """Status, the count tasks' expected-so-far and pace, the sex ratio's interval and
-    significance, and the verdict, for rows of (indicator code, value, target, numerator,
-    denominator) of one period.
+    """Status, the count tasks' expected-so-far and pace, the interval and significance of an
+    indicator judged by interval, and the verdict, for rows of (indicator code, value, target,
+    numerator, denominator) of one period.
 
-    The sex ratio's numerator and denominator are its boys and girls. ``year_fraction``
-    below 1 is a year not yet over: a count task short of target × fraction is behind.
+    The sex ratio's numerator and denominator are its boys and girls; its normal band is the
+    registry's. ``year_fraction`` below 1 is a year not yet over: a count task short of
+    target × fraction is behind.
     """
     codes = np.asarray(codes, dtype=object)
     value = np.asarray(value, dtype=float)
@@ -58,21 +57,30 @@ def judge(
     paced = is_count & (plain != "no_data") & (plain != "no_target")
     pace = np.where(paced, np.where(value < expected, "behind", "on_track"), None).astype(object)
 
-    sr = codes == SEX_RATIO
+    # Indicators judged by interval (the sex ratio: numerator boys, denominator girls).
+    by_interval = np.zeros(n, dtype=bool)
     ci_low, ci_high = np.full(n, np.nan), np.full(n, np.nan)
     significance = np.full(n, None, dtype=object)
-    if sr.any():
-        lo, hi, sig = sex_ratio_significance(
-            np.asarray(numerator, dtype=float)[sr], np.asarray(denominator, dtype=float)[sr], target[sr]
-        )
-        ci_low[sr], ci_high[sr], significance[sr] = lo, hi, sig
+    for code, band in registry.BANDS.items():
+        rows = codes == code
+        if rows.any():
+            lo, hi, sig = sex_ratio_significance(
+                np.asarray(numerator, dtype=float)[rows],
+                np.asarray(denominator, dtype=float)[rows],
+                target[rows],
+                band=band,
+            )
+            ci_low[rows], ci_high[rows], significance[rows] = lo, hi, sig
+            by_interval |= rows
 
     judged = (plain == "met") | (plain == "not_met")
     verdict = plain.copy()
     # A significantly low ratio is never "met"; a high one fails only when chance cannot explain it.
-    verdict[sr & judged & (significance == "low")] = "significantly_low"
-    verdict[sr & (plain == "not_met") & (significance == "high")] = "significantly_high"
-    verdict[sr & (plain == "not_met") & (significance != "high") & (significance != "low")] = "within_chance"
+    verdict[by_interval & judged & (significance == "low")] = "significantly_low"
+    verdict[by_interval & (plain == "not_met") & (significance == "high")] = "significantly_high"
+    verdict[by_interval & (plain == "not_met") & (significance != "high") & (significance != "low")] = (
+        "within_chance"
+    )
     if year_fraction < 1:
         verdict[is_count & (plain == "not_met") & (pace == "behind")] = "behind"
     return {

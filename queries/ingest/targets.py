@@ -100,18 +100,6 @@ def _tree_order(tree: pd.DataFrame) -> list[str]:
     return out
 
 
-def _above_root(conn: Connection, root: str, year: int) -> pd.DataFrame:
-    """Per indicator, the nearest target set above ``root`` (what the root inherits)."""
-    a = unit_ancestors
-    stmt = (
-        select(targets.c.indicator, targets.c.target, a.c.depth)
-        .join(a, a.c.ancestor_code == targets.c.unit_code)
-        .where(a.c.unit_code == root, a.c.depth > 0, targets.c.year == year)
-        .order_by(a.c.depth)
-    )
-    return sql_frame(conn, stmt, ["indicator", "target", "depth"]).drop_duplicates("indicator")
-
-
 def template_frame(conn: Connection, root: str, year: int) -> pd.DataFrame:
     """The template's rows: every unit under ``root`` (itself included) × every indicator.
 
@@ -125,40 +113,15 @@ def template_frame(conn: Connection, root: str, year: int) -> pd.DataFrame:
         raise LookupError(f"no unit with code {root!r}")
     order = _tree_order(tree)
     info = tree.set_index("code")
-    own = sql_frame(
-        conn,
-        select(targets.c.unit_code, targets.c.indicator, targets.c.target).where(
-            targets.c.year == year,
-            targets.c.unit_code.in_(
-                select(unit_ancestors.c.unit_code).where(unit_ancestors.c.ancestor_code == root)
-            ),
-        ),
-        ["unit_code", "indicator", "target"],
-    ).set_index(["unit_code", "indicator"])["target"]
-    eff = effective_targets(conn, root, year, tree).set_index(["unit_code", "indicator"])["target"]
+    # The engine's inheritance, own targets and what applies without one alike.
+    eff = effective_targets(conn, root, year, tree).set_index(["unit_code", "indicator"])
 
     codes = list(registry.CODES)
     grid = pd.MultiIndex.from_product([order, codes], names=["unit_code", "indicator"])
     out = pd.DataFrame(index=grid).reset_index()
+    own = eff["target"].where(eff["target_from"] == "own")
     out["own"] = own.reindex(grid).to_numpy(float)
-
-    # what applies without an own target
-    parent = out["unit_code"].map(info["parent_code"])
-    from_parent = pd.Series(
-        eff.reindex(pd.MultiIndex.from_arrays([parent, out["indicator"]])).to_numpy(float), index=out.index
-    )
-    above = _above_root(conn, root, year).set_index("indicator")["target"]
-    is_root = out["unit_code"] == root
-    from_parent[is_root] = out.loc[is_root, "indicator"].map(above).to_numpy(float)
-    child_eff = eff.reset_index()
-    child_eff["parent"] = child_eff["unit_code"].map(info["parent_code"])
-    summed = child_eff.groupby(["parent", "indicator"])["target"].sum()
-    from_children = pd.Series(
-        summed.reindex(pd.MultiIndex.from_arrays([out["unit_code"], out["indicator"]])).to_numpy(float),
-        index=out.index,
-    )
-    is_count = out["indicator"].map(lambda c: registry.BY_CODE[c].kind == "count")
-    fallback = from_children.where(is_count, from_parent)
+    fallback = pd.Series(eff["fallback"].reindex(grid).to_numpy(float), index=out.index)
 
     return pd.DataFrame(
         {

@@ -52,6 +52,7 @@ from queries.engine.indicators import compute
 from queries.engine.period import make_period
 from queries.engine.verdict import ACHIEVED
 from queries.store.config import REPO_ROOT
+from queries.store.schema import DATA_LEVELS
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -69,10 +70,9 @@ __all__ = [
 DEFAULT_RULES_PATH: Path = REPO_ROOT / "config" / "assessment.toml"
 LEVELS: tuple[str, ...] = ("township", "village")
 # The units each rules level covers.
-LEVEL_UNITS: dict[str, tuple[str, ...]] = {"township": ("township",), "village": ("village", "community")}
+LEVEL_UNITS: dict[str, tuple[str, ...]] = {"township": ("township",), "village": DATA_LEVELS}
 SCORINGS: tuple[str, ...] = ("met_or_nothing", "proportional")
 RULE_KEYS: tuple[str, ...] = ("points", "scoring", "floor", "veto", "veto_count_above")
-SEX_RATIO = "sex_ratio_at_birth"
 EPS = 1e-9  # achievement compared with the floor, and totals ranked, at this tolerance
 
 
@@ -96,7 +96,7 @@ def count_veto_allowed(code: str) -> bool:
     couples not checked, migrants not served — not a ratio or a rate per thousand."""
     ind = registry.get(code)
     return (
-        code != SEX_RATIO
+        ind.judged_by == "value"
         and ind.source != "pending"
         and ind.kind == "rate"
         and ind.better == "higher"
@@ -261,10 +261,10 @@ def _rule(level: str, code: str, spec: dict, fail) -> Rule:
     scoring = spec.get("scoring", "met_or_nothing")
     if scoring not in SCORINGS:
         fail((level, code, "scoring"), f"scoring must be one of {', '.join(SCORINGS)}, not {scoring!r}")
-    if code == SEX_RATIO and scoring != "met_or_nothing":
+    if ind.judged_by == "interval" and scoring != "met_or_nothing":
         fail(
             (level, code, "scoring"),
-            "the sex ratio at birth is judged by its 95 % interval (met, or significantly above the "
+            f"the {ind.name_en.lower()} is judged by its 95 % interval (met, or significantly above the "
             'target), so it can only be scored "met_or_nothing"',
         )
 
@@ -427,7 +427,7 @@ def _score_indicator(rule: Rule, rows: pd.DataFrame) -> pd.DataFrame:
     if rule.veto_count_above is not None:
         # the count the veto was decided on, for the page and the papers to show
         out["shortfall"] = np.where(has_value, shortfall, np.nan)
-    if rule.indicator == SEX_RATIO:
+    if ind.judged_by == "interval":
         out["ci_low"] = rows["ci_low"].to_numpy(float)
         out["ci_high"] = rows["ci_high"].to_numpy(float)
     return out

@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from queries.analytics.read import check_measures
+from queries.engine import registry
 from queries.engine.indicators import check_unit, compute
 from queries.engine.period import Period, same_day_in
 from queries.services.trends import level_units
@@ -170,7 +171,7 @@ def project_checks(conn: Connection, root: str, period: Period, level: str) -> p
     """
     check_unit(conn, root, root)
     codes = level_units(conn, root, level)
-    table = compute(conn, root, period, codes=("prepregnancy_checks",))
+    table = compute(conn, root, period, codes=(registry.CHECK_COUNT,))
     engine = table.set_index("unit_code").reindex(codes)
     done = engine["value"].fillna(0.0).to_numpy(float)
     target = engine["target"].to_numpy(float)

@@ -11,9 +11,7 @@ from sqlalchemy import Connection
 
 from queries.engine import registry, verdict
 from queries.engine.period import Period
-from queries.engine.stats import NORMAL_LOW, band_distance
-
-DATA_LEVELS = ("village", "community")
+from queries.engine.stats import band_distance
 
 
 def shortfall(table: pd.DataFrame) -> pd.Series:
@@ -28,10 +26,12 @@ def shortfall(table: pd.DataFrame) -> pd.Series:
     target = table["target"].where(table["target"] != 0)
     gap = (table["value"] - target) / target.abs()
     out = gap.where(lower, -gap)
-    sr = table["indicator"] == verdict.SEX_RATIO
-    low = sr & (table["verdict"] == "significantly_low")
-    out = out.mask(low, (NORMAL_LOW - table["value"]) / NORMAL_LOW)
-    return out.mask(sr & ~table["verdict"].isin(verdict.FAILING) & (out > 0), 0.0)
+    for indicator, band in registry.BANDS.items():
+        rows = table["indicator"] == indicator
+        low = rows & (table["verdict"] == "significantly_low")
+        out = out.mask(low, (band.low - table["value"]) / band.low)
+        out = out.mask(rows & ~table["verdict"].isin(verdict.FAILING) & (out > 0), 0.0)
+    return out
 
 
 def overview(now: pd.DataFrame, before: pd.DataFrame, root: str) -> pd.DataFrame:
@@ -163,8 +163,8 @@ def check_progress(projection: pd.DataFrame, table: pd.DataFrame) -> pd.DataFram
     chance to meet in %; the units least likely to meet their task first (no chance last)."""
     if projection.empty:
         return pd.DataFrame(columns=CHECK_PROGRESS_COLUMNS)
-    checks = _indicator_rows(table, "prepregnancy_checks")
-    coverage = _indicator_rows(table, "prepregnancy_check_coverage")["value"]
+    checks = _indicator_rows(table, registry.CHECK_COUNT)
+    coverage = _indicator_rows(table, registry.CHECK_COVERAGE)["value"]
     p = projection.set_index("unit_code")
     target = p["target"].where(p["target"] > 0)
     out = p.assign(
@@ -207,7 +207,7 @@ def migrant_progress(flows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     ``flows``."""
     if flows.empty:
         return pd.DataFrame(columns=MIGRANT_PROGRESS_COLUMNS)
-    cov = _indicator_rows(table, "migrant_service_coverage")
+    cov = _indicator_rows(table, registry.MIGRANT_COVERAGE)
     f = flows.set_index("unit_code")
     out = f.assign(
         name=cov["name"].reindex(f.index),
@@ -298,8 +298,8 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
     lower = peers["indicator"].map(lambda c: registry.BY_CODE[c].better == "lower")
     key = peers["value"].where(lower, -peers["value"])
     # The sex ratio's best is inside the normal band, not the lowest ratio.
-    sr = peers["indicator"] == verdict.SEX_RATIO
-    key = key.mask(sr, band_distance(peers["value"]))
+    for indicator, band in registry.BANDS.items():
+        key = key.mask(peers["indicator"] == indicator, band_distance(peers["value"], band))
     ranks = key.groupby(peers["indicator"]).rank(method="min")
     own_rank = ranks[peers["unit_code"] == code]
     rank = pd.Series(own_rank.to_numpy(), index=peers.loc[own_rank.index, "indicator"].to_numpy())
@@ -316,7 +316,7 @@ def unit_detail(table: pd.DataFrame, code: str) -> pd.DataFrame:
 def lineage(table: pd.DataFrame, code: str) -> pd.DataFrame:
     """The sex ratio row of ``code`` and of each of its ancestors in ``table``, the unit first:
     unit_code, name, level, value, target, ci_low, ci_high, significance, verdict, boys, girls."""
-    sr = table.loc[table["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")
+    sr = table.loc[table["indicator"] == registry.interval_judged().code].set_index("unit_code")
     rows, current = [], code
     while isinstance(current, str) and current in sr.index:
         rows.append(current)
@@ -334,9 +334,7 @@ def trend_with_data(trend: pd.DataFrame) -> pd.DataFrame:
     """A trend (``queries.services.trends.trend``) without the years in which the unit has no events
     at all: no births, no pre-pregnancy check and no migrant served (a year that has only
     year-end population rows would otherwise show a birth rate of 0)."""
-    events = trend.loc[
-        trend["indicator"].isin(["birth_rate", "prepregnancy_checks", "migrant_service_coverage"])
-    ]
+    events = trend.loc[trend["indicator"].isin(registry.ACTIVITY)]
     active = events.loc[events["numerator"].fillna(0) > 0, "year"].unique()
     return trend.loc[trend["year"].isin(active)].reset_index(drop=True)
 

@@ -15,19 +15,18 @@ import pandas as pd
 from sqlalchemy import Connection, case, distinct, exists, extract, func, literal, select
 
 from queries.analytics.read import birth_measures, migrant_measures, month_cut
-from queries.analytics.tables import unit_service_months
+from queries.analytics.tables import first_checks, unit_service_months
 from queries.engine import registry
 from queries.engine.indicators import check_unit, compute, effective_targets
 from queries.engine.period import Period, PeriodError, make_period, same_day_in
-from queries.engine.verdict import SEX_RATIO, judge
-from queries.store.frames import subtree, unit_tree
+from queries.engine.verdict import judge
+from queries.store.frames import unit_tree, within
 from queries.store.schema import (
     DATA_LEVELS,
     LEVELS,
     births,
     migrant_services,
     migrants,
-    prepregnancy_checks,
     unit_ancestors,
     units,
 )
@@ -80,15 +79,14 @@ def level_names(level: str) -> tuple[str, ...]:
     raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
 
 
+def _level_codes(root: str, level: str):
+    """The codes of the units of ``level`` within the subtree of ``root``, as a query."""
+    return within(select(units.c.code).where(units.c.level.in_(level_names(level))), units.c.code, root)
+
+
 def level_units(conn: Connection, root: str, level: str) -> list[str]:
     """Codes of the units of ``level`` within the subtree of ``root`` (root included), sorted."""
-    stmt = (
-        select(units.c.code)
-        .join(unit_ancestors, unit_ancestors.c.unit_code == units.c.code)
-        .where(unit_ancestors.c.ancestor_code == root, units.c.level.in_(level_names(level)))
-        .order_by(units.c.code)
-    )
-    return [row[0] for row in conn.execute(stmt).all()]
+    return [row[0] for row in conn.execute(_level_codes(root, level).order_by(units.c.code)).all()]
 
 
 def _check_basis(basis: str) -> None:
@@ -108,26 +106,21 @@ def monthly_checks(conn: Connection, root: str, year: int, level: str | None = N
 
     A couple counts once per village, in the month of its first check of the year (a couple
     checked in February and again in May counts in February), as the engine counts
-    distinct couples. The database finds each couple's first date and counts per village
-    and month, then sums the villages onto their ancestors through ``unit_ancestors``.
+    distinct couples: the derived table ``first_checks`` holds that first day. The database
+    counts per village and month, then sums the villages onto their ancestors through
+    ``unit_ancestors``.
 
     With ``level`` None the one unit is ``root``; otherwise every unit of ``level`` within
     root ("township", or "village"/"community" for the data units). Every unit gets all
     twelve months, zeros included. Columns: unit_code, month (1–12), couples, cumulative.
     """
     check_unit(conn, root, root)
-    pc = prepregnancy_checks
-    start, end = _year_range(year)
-    first = (
-        select(pc.c.unit_code, pc.c.couple_id, func.min(pc.c.check_date).label("first_date"))
-        .where(pc.c.check_date.between(start, end), pc.c.unit_code.in_(subtree(root)))
-        .group_by(pc.c.unit_code, pc.c.couple_id)
-        .subquery()
-    )
-    month = extract("month", first.c.first_date)
+    fc = first_checks.c
+    month = extract("month", fc.day)
     per_unit = (
-        select(first.c.unit_code, month.label("month"), func.count().label("couples"))
-        .group_by(first.c.unit_code, month)
+        within(select(fc.unit_code, month.label("month"), func.count().label("couples")), fc.unit_code, root)
+        .where(fc.year == int(year))
+        .group_by(fc.unit_code, month)
         .subquery()
     )
     a = unit_ancestors
@@ -136,11 +129,7 @@ def monthly_checks(conn: Connection, root: str, year: int, level: str | None = N
         which = a.c.ancestor_code == root
     else:
         wanted = level_units(conn, root, level)
-        which = a.c.ancestor_code.in_(
-            select(units.c.code)
-            .join(unit_ancestors, unit_ancestors.c.unit_code == units.c.code)
-            .where(unit_ancestors.c.ancestor_code == root, units.c.level.in_(level_names(level)))
-        )
+        which = a.c.ancestor_code.in_(_level_codes(root, level))
     stmt = (
         select(a.c.ancestor_code, per_unit.c.month, func.sum(per_unit.c.couples))
         .join(per_unit, per_unit.c.unit_code == a.c.unit_code)
@@ -168,14 +157,15 @@ def monthly_births(conn: Connection, root: str, year: int, basis: str = "registe
     start, end = _year_range(year)
     month = extract("month", births.c.birth_date)
     one = literal(1)
+    counts = select(
+        month.label("month"),
+        func.count(),
+        func.sum(case((births.c.sex == "M", one), else_=0)),
+        func.sum(case((births.c.sex == "F", one), else_=0)),
+    )
     stmt = (
-        select(
-            month.label("month"),
-            func.count(),
-            func.sum(case((births.c.sex == "M", one), else_=0)),
-            func.sum(case((births.c.sex == "F", one), else_=0)),
-        )
-        .where(births.c.birth_date.between(start, end), flag == 1, births.c.unit_code.in_(subtree(root)))
+        within(counts, births.c.unit_code, root)
+        .where(births.c.birth_date.between(start, end), flag == 1)
         .group_by(month)
     )
     found = pd.DataFrame(conn.execute(stmt).all(), columns=MONTHLY_BIRTH_COLUMNS)
@@ -277,14 +267,10 @@ def service_mix(conn: Connection, root: str, period: Period) -> pd.DataFrame:
             earlier.service_date >= period.start,
             earlier.service_date < days.c.service_date,
         )
-        tail = (
-            select(
-                days.c.service, func.count(), func.count(distinct(case((first_of_kind, days.c.migrant_id))))
-            )
-            .join(migrants, migrants.c.migrant_id == days.c.migrant_id)
-            .where(migrants.c.unit_code.in_(subtree(root)))
-            .group_by(days.c.service)
-        )
+        counts = select(
+            days.c.service, func.count(), func.count(distinct(case((first_of_kind, days.c.migrant_id))))
+        ).join(migrants, migrants.c.migrant_id == days.c.migrant_id)
+        tail = within(counts, migrants.c.unit_code, root).group_by(days.c.service)
         for kind, n, m in conn.execute(tail).all():
             totals[kind] = totals.get(kind, np.zeros(2, dtype=int)) + sign * np.array([int(n), int(m)])
     rows = [(kind, int(n), int(m)) for kind, (n, m) in totals.items() if n > 0]
@@ -325,15 +311,16 @@ def sex_ratio_pooled(
     cols = ["births", "male_births", "female_births"]
     m = birth_measures(conn, root, span, basis).reindex(index=codes, columns=cols).fillna(0.0)
 
+    ind = registry.interval_judged()
     tg = effective_targets(conn, root, last, unit_tree(conn, root))
-    tg = tg.loc[tg["indicator"] == "sex_ratio_at_birth"].set_index("unit_code")["target"]
+    tg = tg.loc[tg["indicator"] == ind.code].set_index("unit_code")["target"]
     target = tg.reindex(codes).astype(float).to_numpy()
 
     boys = m["male_births"].to_numpy(float)
     girls = m["female_births"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(girls > 0, boys / np.where(girls > 0, girls, 1.0) * 100.0, np.nan)
-    j = judge(np.full(len(codes), SEX_RATIO, dtype=object), value, target, boys, girls, 1.0)
+        value = np.where(girls > 0, boys / np.where(girls > 0, girls, 1.0) * ind.scale, np.nan)
+    j = judge(np.full(len(codes), ind.code, dtype=object), value, target, boys, girls, 1.0)
     return pd.DataFrame(
         {
             "unit_code": codes,
@@ -367,15 +354,13 @@ def monthly_checks_through(conn: Connection, root: str, period: Period) -> pd.Da
     Columns: month (1 … as-of month), couples, cumulative.
     """
     check_unit(conn, root, root)
-    pc = prepregnancy_checks
-    first = (
-        select(pc.c.unit_code, pc.c.couple_id, func.min(pc.c.check_date).label("first_date"))
-        .where(pc.c.check_date.between(period.start, period.as_of), pc.c.unit_code.in_(subtree(root)))
-        .group_by(pc.c.unit_code, pc.c.couple_id)
-        .subquery()
+    fc = first_checks.c
+    month = extract("month", fc.day)
+    stmt = (
+        within(select(month.label("month"), func.count()), fc.unit_code, root)
+        .where(fc.year == period.year, fc.day <= period.as_of)
+        .group_by(month)
     )
-    month = extract("month", first.c.first_date)
-    stmt = select(month.label("month"), func.count()).group_by(month)
     found = pd.DataFrame(conn.execute(stmt).all(), columns=["month", "couples"])
     months = list(range(1, period.as_of.month + 1))
     found["month"] = found["month"].astype(int)

@@ -1,4 +1,5 @@
-"""Running SQL into frames, and the unit tree: the subtree filter and the tree of a root."""
+"""Running SQL into frames, and the unit tree: the subtree filter (``within`` for reading
+rows, ``subtree`` for existence tests) and the tree of a root."""
 
 from __future__ import annotations
 
@@ -46,19 +47,26 @@ def _is_text(values) -> bool:
     return first is None or isinstance(first, str)
 
 
-def subtree(root: str) -> Select:
-    """Codes of ``root`` and every unit below it."""
-    return select(unit_ancestors.c.unit_code).where(unit_ancestors.c.ancestor_code == root)
-
-
 def within(stmt: Select, unit_column, root: str) -> Select:
-    """Keep rows whose ``unit_column`` lies in the subtree of ``root``.
+    """Keep rows whose ``unit_column`` lies in the subtree of ``root``: the subtree filter of
+    every query that reads rows to count or sum them.
 
     An equality join on the closure table, not ``IN (subtree)``: SQLite turns the IN list
     into one index probe per row and list entry, which made every roll-up 4× slower.
     """
     scope = unit_ancestors.alias()
     return stmt.join(scope, and_(scope.c.unit_code == unit_column, scope.c.ancestor_code == root))
+
+
+def subtree(root: str) -> Select:
+    """Codes of ``root`` and every unit below it, for ``EXISTS`` tests only (``column.in_(
+    subtree(root))``), which stop at the first row found.
+
+    Joined instead (:func:`within`), SQLite walks the subtree's units and scans the period's
+    rows once for each: ten times slower when the subtree has no row in the period (17 ms
+    against 1.6 ms for a township of a 400-village county), the very case such a test asks.
+    """
+    return select(unit_ancestors.c.unit_code).where(unit_ancestors.c.ancestor_code == root)
 
 
 def unit_tree(conn: Connection, root: str) -> pd.DataFrame:

@@ -13,9 +13,12 @@ import pandas as pd
 import pytest
 
 from queries.demo.county import COLUMNS, COUNTY_CODE, build_demo, write_csv
+from queries.engine import registry
 from queries.engine.registry import REPORTED_CODES
 from queries.engine.stats import sex_ratio_significance
 from queries.store import schema
+
+SR_BAND = registry.BANDS["sex_ratio_at_birth"]
 
 SMALL = dict(villages=30, communities=2, townships=3, years=3)
 UNTIL = date(2025, 6, 30)  # the full-size demo covers 2021 to mid-2025
@@ -179,7 +182,7 @@ def _boys_girls(births: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
 def test_a_few_townships_are_truly_high(full):
     births = full["births"][full["births"]["registered"] == 1]
     counts = _boys_girls(births, _township(births["unit_code"]))
-    _, _, verdict = sex_ratio_significance(counts["M"].to_numpy(), counts["F"].to_numpy())
+    _, _, verdict = sex_ratio_significance(counts["M"].to_numpy(), counts["F"].to_numpy(), band=SR_BAND)
     high = counts.index[verdict == "high"]
     assert 2 <= len(high) <= 5
     ratio = counts["M"] / counts["F"] * 100
@@ -191,7 +194,7 @@ def test_villages_look_high_by_chance(full):
     births = full["births"]
     births = births[(births["registered"] == 1) & (births["birth_date"].dt.year == LAST_FULL)]
     counts = _boys_girls(births, births["unit_code"])
-    _, _, verdict = sex_ratio_significance(counts["M"].to_numpy(), counts["F"].to_numpy())
+    _, _, verdict = sex_ratio_significance(counts["M"].to_numpy(), counts["F"].to_numpy(), band=SR_BAND)
     with np.errstate(divide="ignore"):
         ratio = counts["M"] / counts["F"] * 100
     assert ((ratio > 115) & (verdict == "chance")).sum() >= 10

@@ -7,10 +7,13 @@ from datetime import date
 
 import pytest
 
+from queries.engine import registry
 from queries.engine.indicators import UnknownUnit, compute
 from queries.engine.period import PeriodError, make_period
 from queries.engine.stats import sex_ratio_significance
 from tests.factory import County
+
+SR_BAND = registry.BANDS["sex_ratio_at_birth"]
 
 Y = 2025
 JAN, JUN, DEC = date(Y, 1, 1), date(Y, 6, 15), date(Y, 12, 31)
@@ -257,15 +260,15 @@ def test_unknown_root_and_bad_period(engine):
 
 
 def test_wilson_interval_matches_hand_values():
-    lo, hi, verdict = sex_ratio_significance(196, 185)
+    lo, hi, verdict = sex_ratio_significance(196, 185, band=SR_BAND)
     assert (round(lo, 2), round(hi, 2), verdict) == (86.69, 129.48, "chance")
     # 600 boys and 450 girls: p = 0.5714, Wilson 95 % [0.5413, 0.6010] → ratio [118.0, 150.6]
-    lo, hi, verdict = sex_ratio_significance(600, 450)
+    lo, hi, verdict = sex_ratio_significance(600, 450, band=SR_BAND)
     assert lo == pytest.approx(118.0, abs=0.1) and hi == pytest.approx(150.6, abs=0.1)
     assert verdict == "high"
     # 300 boys, 250 girls → [101.48, 141.90]: within chance against 107, but high against a
     # target of 100, which is the lower line.
-    assert sex_ratio_significance(300, 250)[2] == "chance"
-    assert sex_ratio_significance(300, 250, 100)[2] == "high"
+    assert sex_ratio_significance(300, 250, band=SR_BAND)[2] == "chance"
+    assert sex_ratio_significance(300, 250, 100, band=SR_BAND)[2] == "high"
     # Far more girls: significantly low.
-    assert sex_ratio_significance(400, 500)[2] == "low"
+    assert sex_ratio_significance(400, 500, band=SR_BAND)[2] == "low"

@@ -17,13 +17,14 @@ from shapely.geometry import Polygon, box
 
 from geo import maps
 from geo.boundaries import BoundaryError, join_units, load_boundaries, normalise_code, read_boundaries
-from geo.choropleth import SEX_RATIO, SEX_RATIO_COLOURS, funnel_frame, map_frame
+from geo.choropleth import BAND_COLOURS, funnel_frame, map_frame
 from geo.demo import CENTRE_LAT, CENTRE_LON, demo_boundaries
 from geo.simplify import is_coverage, simplify_coverage, vertex_count
 from queries.demo.county import _structure
 from queries.engine.verdict import judge
 
 COUNTY = "330781"
+SEX_RATIO = "sex_ratio_at_birth"
 T1, T2 = "330781101", "330781102"
 V1 = [f"{T1}{i}" for i in (201, 202, 203)]
 V2 = [f"{T2}{i}" for i in (201, 202, 203)]
@@ -405,7 +406,7 @@ def test_sex_ratio_frame_marks_only_significant_units():
     by = frame.units.set_index("code")
     assert list(frame.significant()["code"]) == ["a", "d"]  # high first, then low
     assert by.loc["b", "value"] > 200 and not by.loc["b", "marked"] and by.loc["b", "faded"]
-    assert by.loc["c", "colour"] == SEX_RATIO_COLOURS[3]  # 105.3: the normal band
+    assert by.loc["c", "colour"] == BAND_COLOURS[3]  # 105.3: the normal band
     assert by.loc["e", "bin"] == -1 and by.loc["e", "value_text"] == "—"
     assert list(frame.units["code"])[-2:] == ["a", "d"]  # marked drawn last
     assert [e.label for e in frame.legend][:4] == ["< 95", "95–100", "100–103", "103–107 normal"]

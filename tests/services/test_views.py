@@ -79,3 +79,23 @@ def test_shortfall_is_relative_and_signed_by_direction():
     assert np.isclose(s.iloc[3], 15 / 110)  # 125 against a ceiling of 110
     assert s.iloc[1] == 0.0  # chance: no shortfall counted
     assert s.iloc[0] < 0  # met with room to spare
+
+
+def test_unit_detail_ranks_sex_ratios_by_their_distance_from_the_normal_band():
+    # Among peers the best sex ratio is inside 103–107, not the lowest: 104 ranks first, 101
+    # (2 below the band) second, 111 (4 above) third; a birth rate ranks lowest first.
+    peers = pd.DataFrame(
+        [
+            row("A", "sex_ratio_at_birth", 111.0, 110.0, "not_met", "within_chance", "chance"),
+            row("B", "sex_ratio_at_birth", 101.0, 110.0, "met", "met", "chance"),
+            row("C", "sex_ratio_at_birth", 104.0, 110.0, "met", "met", "chance"),
+            row("A", "birth_rate", 6.0, 7.0, "met"),
+            row("B", "birth_rate", 8.0, 7.0, "not_met"),
+            row("C", "birth_rate", 7.0, 7.0, "met"),
+        ]
+    )
+    ranks = {
+        unit: views.unit_detail(peers, unit).set_index("indicator")["peer_rank"].to_dict() for unit in "ABC"
+    }
+    assert [ranks[u]["sex_ratio_at_birth"] for u in "ABC"] == [3, 2, 1]
+    assert [ranks[u]["birth_rate"] for u in "ABC"] == [1, 3, 2]
