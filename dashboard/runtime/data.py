@@ -36,9 +36,36 @@ class Source:
     version: str
 
 
-@st.cache_resource(show_spinner=False)
-def _engine(url: str, _progress=None) -> Engine:
-    return open_engine(url, progress=_progress)
+class _Engines:
+    """One engine per database URL for the process, opened (schema checked, derived tables
+    verified, the demo built on first run) by the first page run that needs it.
+
+    Not ``st.cache_resource``: Streamlit replays, on every cache hit, the elements a cached
+    function drew, so the first run's progress bar would come back on every page opened
+    after it."""
+
+    def __init__(self) -> None:
+        self._by_url: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str, progress=None) -> Engine:
+        engine = self._by_url.get(url)
+        if engine is None:
+            with self._lock:  # another session waits for the one opening it
+                engine = self._by_url.get(url)
+                if engine is None:
+                    engine = open_engine(url, progress=progress)
+                    self._by_url[url] = engine
+        return engine
+
+    def clear(self) -> None:
+        with self._lock:
+            for engine in self._by_url.values():
+                engine.dispose()
+            self._by_url.clear()
+
+
+_engine = _Engines()
 
 
 def step_label(step: str, lang: str) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from dashboard.i18n import indicator_name, t
-from geo.choropleth import SEX_RATIO, WORD_KEYS, MapFrame, funnel_frame, map_frame
+from geo.choropleth import WORD_KEYS, MapFrame, funnel_frame, map_frame
 from queries.demo.county import COUNTY_CODE, create_demo
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
@@ -23,6 +23,7 @@ from tests.served_app import LOCAL_HOSTS, ROOT, chromium, serving, wait_drawn
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "test-output" / "screenshots"
+SEX_RATIO_CODE = "sex_ratio_at_birth"
 YEAR, AS_OF = 2025, date(2025, 11, 15)
 MAP_FRAME = "iframe[title*='st_folium']"
 
@@ -78,7 +79,7 @@ def _expected_map(db_url: str) -> tuple[MapFrame, int]:
             table = compute(conn, COUNTY_CODE, make_period(YEAR, AS_OF))
     finally:
         eng.dispose()
-    frame = map_frame(table, SEX_RATIO, "village", {k: t(f"mp_{k}") for k in WORD_KEYS}, "zh")
+    frame = map_frame(table, SEX_RATIO_CODE, "village", {k: t(f"mp_{k}") for k in WORD_KEYS}, "zh")
     return frame, len(funnel_frame(frame).points)
 
 
@@ -127,7 +128,7 @@ def test_map_draws_offline_and_a_click_opens_the_village(app_url, county_db, bro
     # funnel plot has a dot for every village and community with births.
     legend = page.locator(".popdash-legend")
     expect(legend).to_be_visible()
-    expect(legend).to_contain_text(indicator_name(SEX_RATIO))
+    expect(legend).to_contain_text(indicator_name(SEX_RATIO_CODE))
     for entry in frame_expected.legend:
         expect(legend).to_contain_text(entry.label)
     expect(page.get_by_role("heading", name=t("mp_funnel_title"))).to_be_visible()

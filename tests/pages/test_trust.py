@@ -19,7 +19,7 @@ from dashboard.i18n import t, verdict_label
 from dashboard.papers.make import assessment_workbook
 from dashboard.papers.wording import SHEETS
 from queries.analytics import lifecycle
-from queries.analytics.tables import unit_months
+from queries.analytics.tables import derived_state, unit_months
 from queries.engine import registry
 from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
@@ -102,6 +102,24 @@ def test_a_lost_or_emptied_derived_table_is_rebuilt_never_read_as_zeros(demo_cop
     finally:
         engine.dispose()
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_the_bar_of_opening_the_database_is_not_shown_again_on_later_pages(demo_copy):
+    """Opening a database whose derived tables were never built rebuilds them with a bar
+    (as building the demo on first run does); once open, no later page shows that bar again."""
+    engine = make_engine(demo_copy)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(derived_state))
+    finally:
+        engine.dispose()
+    at = open_app()  # this run opens the database: it rebuilds, drawing its bar while it works
+    with make_engine(demo_copy).connect() as conn:
+        assert lifecycle.problems(conn) == []
+    for page in ("scorecard.py", "checks.py", "overview.py"):
+        at.switch_page(f"../pages/{page}").run()
+        assert not at.exception
+        assert at.get("progress") == [], page
 
 
 # --------------------------------------------------------------------------- the bureau's clock
