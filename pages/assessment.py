@@ -14,9 +14,10 @@ from dashboard.components.assessment_view import (
     unit_breakdown,
     veto_text,
 )
-from dashboard.components.exports import XLSX_MIME
+from dashboard.components.exports import XLSX_MIME, table_downloads
 from dashboard.components.filters import current
-from dashboard.components.widgets import grid_height, page_path, table_downloads, view_params
+from dashboard.components.navigation import page_path, view_params
+from dashboard.components.tables import grid_height
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.papers.make import file_names, make_papers
 from dashboard.runtime import data, jobs

@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.filters import current
-from dashboard.components.widgets import badge, fmt, page_header, page_path, view_params
+from dashboard.components.navigation import page_header, page_path, view_params
+from dashboard.components.values import badge, fmt
 from dashboard.i18n import level_name, pace_label, t, verdict_label
 from dashboard.runtime import data
 from queries.engine import registry
-from queries.services import scorecard as views
+from queries.services import shape
 from queries.services.trends import MONTHS
 
 CODE = registry.CHECK_COUNT
@@ -25,16 +26,16 @@ parent = f.township or f.county
 page_header(f, "page_checks", names[f.unit], show_basis=False)
 
 table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
-own = views.check_progress(
+own = shape.check_progress(
     data.check_projection(f.db, f.unit, f.year, f.as_of, units.at[f.unit, "level"]), table
 )
-child_level = views.level_of_children(table, parent)
+child_level = shape.level_of_children(table, parent)
 children = (
-    views.check_progress(data.check_projection(f.db, parent, f.year, f.as_of, child_level), table)
+    shape.check_progress(data.check_projection(f.db, parent, f.year, f.as_of, child_level), table)
     if child_level
-    else views.check_progress(pd.DataFrame(), table)
+    else shape.check_progress(pd.DataFrame(), table)
 )
-head = views.check_headline(own, children)
+head = shape.check_headline(own, children)
 if head["empty"]:
     st.info(t("ck_no_task", lang, year=f.year))
     st.stop()

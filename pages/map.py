@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from dashboard.components import url_state
 from dashboard.components.filters import current
 from dashboard.components.leaflet import LeafletMissing, assets
-from dashboard.components.widgets import page_path, view_params
+from dashboard.components.navigation import page_path, view_params
 from dashboard.i18n import indicator_name, t, verdict_label
 from dashboard.runtime import data
 from dashboard.runtime.settings import setting

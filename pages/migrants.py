@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.filters import current
-from dashboard.components.widgets import badge, fmt, page_header, page_path, view_params
+from dashboard.components.navigation import page_header, page_path, view_params
+from dashboard.components.values import badge, fmt
 from dashboard.i18n import service_name, t, verdict_label
 from dashboard.runtime import data
 from queries.engine import registry
-from queries.services import scorecard as views
+from queries.services import shape
 
 CODE = registry.MIGRANT_COVERAGE
 
@@ -23,7 +24,7 @@ parent = f.township or f.county
 page_header(f, "page_migrants", names[f.unit], show_basis=False)
 
 table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
-own = views.migrant_progress(
+own = shape.migrant_progress(
     data.migrant_flows(f.db, f.unit, f.year, f.as_of, units.at[f.unit, "level"]), table
 )
 mine = own.iloc[0]
@@ -43,11 +44,11 @@ st.markdown(
     unsafe_allow_html=True,
 )
 
-child_level = views.level_of_children(table, parent)
+child_level = shape.level_of_children(table, parent)
 progress = (
-    views.migrant_progress(data.migrant_flows(f.db, parent, f.year, f.as_of, child_level), table)
+    shape.migrant_progress(data.migrant_flows(f.db, parent, f.year, f.as_of, child_level), table)
     if child_level
-    else views.migrant_progress(pd.DataFrame(), table)
+    else shape.migrant_progress(pd.DataFrame(), table)
 )
 if f.village:
     st.caption(t("parent_units_note", lang, parent=names[parent]))
@@ -67,7 +68,7 @@ else:
         coverage_text=progress["coverage"].map(lambda v: fmt(CODE, v)),
         target_text=progress["target"].map(lambda v: fmt(CODE, v)),
     )
-    order = list(views.sort_by(progress, "coverage", ascending=False)["name"])
+    order = list(shape.sort_by(progress, "coverage", ascending=False)["name"])
     y = alt.Y("name:N", sort=order, title=None)
     tooltip = [
         alt.Tooltip("name:N", title=t("unit", lang)),
@@ -140,7 +141,7 @@ else:
     # --- units with many migrants not served first ----------------------------------------
     st.subheader(t("mg_priority_title", lang))
     st.caption(t("mg_priority_note", lang))
-    priority = views.migrant_priority(progress)
+    priority = shape.migrant_priority(progress)
     event = st.dataframe(
         frame(priority, ["name", "not_served", "inflow_present", "coverage", "target", "verdict"]),
         hide_index=True,

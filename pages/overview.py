@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from dashboard.components.cards import indicator_card, legend
 from dashboard.components.filters import current
-from dashboard.components.widgets import indicator_card, legend, page_header, page_path, view_params
+from dashboard.components.navigation import page_header, page_path, view_params
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.runtime import data
-from queries.services import scorecard as views
+from queries.services import shape
 from queries.store.schema import DATA_LEVELS
 
 f = current()
@@ -26,7 +27,7 @@ for i, (_, card) in enumerate(cards.iterrows()):
 st.subheader(t("units_behind", lang))
 table = data.indicator_table(f.db, f.unit, f.year, f.as_of, f.basis)
 levels = ("township",) if f.unit == f.county else DATA_LEVELS
-behind = views.units_behind(table, levels)
+behind = shape.units_behind(table, levels)
 if behind.empty:
     st.success(t("no_units_behind", lang))
 for row in behind.itertuples():

@@ -4,28 +4,22 @@ every indicator, sortable, filterable, downloadable; a click opens the unit's de
 import streamlit as st
 
 from dashboard.components import url_state
-from dashboard.components.exports import scorecard_export
+from dashboard.components.cards import legend
+from dashboard.components.exports import scorecard_export, table_downloads
 from dashboard.components.filters import current
-from dashboard.components.widgets import (
-    focus_frame,
-    grid_height,
-    legend,
-    page_path,
-    scorecard_styler,
-    table_downloads,
-    view_params,
-)
+from dashboard.components.navigation import page_path, view_params
+from dashboard.components.tables import focus_frame, grid_height, scorecard_styler
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.runtime import data
 from queries.engine import registry
-from queries.services import scorecard as views
+from queries.services import shape
 
 f = current()
 lang = f.lang
 parent = f.township or f.county
 names = data.units(f.db).set_index("code")["name"]
 table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
-child_level = views.level_of_children(table, parent)
+child_level = shape.level_of_children(table, parent)
 st.title(f"{t('page_scorecard', lang)} · {names[parent]}")
 st.caption(
     f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)}"
@@ -58,7 +52,7 @@ if card.empty:
     st.info(t("no_data_unit", lang))
     st.stop()
 if only_failing:
-    card = views.failing_only(card)
+    card = shape.failing_only(card)
 codes = [focus] if focus else list(registry.CODES)
 
 legend(lang)

@@ -8,25 +8,17 @@ else the sidebar's unit. A sidebar change made on this page takes over from the 
 import streamlit as st
 
 from dashboard.components import url_state
+from dashboard.components.cards import legend
+from dashboard.components.charts import births_chart, sex_ratio_chart, trend_chart
 from dashboard.components.filters import current
-from dashboard.components.widgets import (
-    births_chart,
-    children_frame,
-    detail_columns,
-    detail_styler,
-    grid_height,
-    legend,
-    page_path,
-    sex_ratio_chart,
-    trend_chart,
-    verdict_text,
-    view_params,
-)
+from dashboard.components.navigation import page_path, view_params
+from dashboard.components.tables import children_frame, detail_columns, detail_styler, grid_height
+from dashboard.components.values import verdict_text
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.runtime import data
 from queries.engine import registry
 from queries.engine.period import make_period
-from queries.services import scorecard as views
+from queries.services import shape
 
 f = current()
 lang = f.lang
@@ -37,9 +29,9 @@ linked = st.query_params.get("unit")
 shown = st.session_state.get("_detail_shown")
 sidebar_seen = st.session_state.get("_detail_sidebar")
 if linked and linked != shown:
-    info = views.unit_info(units, linked)
+    info = shape.unit_info(units, linked)
     if info is None:
-        fallback = views.unit_info(units, f.unit)
+        fallback = shape.unit_info(units, f.unit)
         url_state.refuse(
             "unit",
             linked,
@@ -47,9 +39,9 @@ if linked and linked != shown:
         )
         info = fallback
 elif linked and sidebar_seen == f.unit:
-    info = views.unit_info(units, linked)
+    info = shape.unit_info(units, linked)
 else:
-    info = views.unit_info(units, f.unit)
+    info = shape.unit_info(units, f.unit)
 code = info["code"]
 st.session_state["_detail_shown"] = code
 st.session_state["_detail_sidebar"] = f.unit
@@ -73,7 +65,7 @@ else:
 head[2].caption(f"{f.year} · {t('as_of', lang)} {f.as_of.isoformat()} · {t(f'basis_{f.basis}', lang)}")
 
 table = data.indicator_table(f.db, f.county, f.year, f.as_of, f.basis)
-detail = views.unit_detail(table, code)
+detail = shape.unit_detail(table, code)
 if not data.has_records(f.db, code, f.year, f.as_of):
     st.info(t("detail_no_data", lang))
 
@@ -90,8 +82,8 @@ st.caption(t("detail_peers_note", lang))
 
 # --- five-year trend of one indicator
 st.subheader(t("detail_trend", lang))
-years = views.trend_years(data.years(f.db), f.year)
-trend = views.trend_with_data(data.trend(f.db, code, tuple(years), f.basis, f.as_of))
+years = shape.trend_years(data.years(f.db), f.year)
+trend = shape.trend_with_data(data.trend(f.db, code, tuple(years), f.basis, f.as_of))
 chosen = st.selectbox(
     t("detail_trend_indicator", lang),
     list(registry.CODES),
@@ -117,7 +109,7 @@ with left:
 # --- the sex ratio with its interval, the unit beside its ancestors
 with right:
     st.subheader(t("detail_sex_ratio", lang))
-    ratios = views.lineage(table, code)
+    ratios = shape.lineage(table, code)
     st.markdown(verdict_text(ratios.iloc[0], lang), unsafe_allow_html=True)
     st.altair_chart(sex_ratio_chart(ratios, lang), width="stretch")
     st.caption(t("detail_sex_note", lang))
@@ -125,7 +117,7 @@ with right:
 # --- a township's villages, each a link to its own detail
 if info["level"] == "township":
     st.subheader(t("detail_villages", lang))
-    card = views.scorecard(table, code)
+    card = shape.scorecard(table, code)
     if not card.empty:
         event = st.dataframe(
             children_frame(card, lang),

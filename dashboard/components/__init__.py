@@ -1,4 +1,6 @@
 """Page widgets, one job a module: ``filters`` (the sidebar), ``url_state`` (every view a
-link; bad parameters named), ``widgets`` (cards, tables, charts), ``exports`` (CSV/xlsx
-downloads, formula-safe), ``leaflet`` (the map's assets served locally),
-``assessment_view`` (the assessment's tables)."""
+link; bad parameters named), ``navigation`` (page paths, a view's URL parameters, the page
+header), ``values`` (a value, a change and a verdict as text), ``cards`` (the overview's
+cards), ``tables`` (the styled scorecard and unit tables), ``charts`` (Altair charts),
+``exports`` (CSV/xlsx downloads, formula-safe), ``leaflet`` (the map's assets served
+locally), ``assessment_view`` (the assessment's tables)."""

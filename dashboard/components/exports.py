@@ -92,3 +92,19 @@ def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
         ws.set_column(c, c, min(40, max(8, width * 1.6)))
     wb.close()
     return buf.getvalue()
+
+
+def table_downloads(export: pd.DataFrame, stem: str, sheet: str, lang: str, csv_slot, xlsx_slot) -> None:
+    """CSV and Excel buttons for a table, each file made when clicked, not on every rerun."""
+    from functools import partial
+
+    csv_slot.download_button(
+        t("download_csv", lang), partial(to_csv, export), f"{stem}.csv", "text/csv", on_click="ignore"
+    )
+    xlsx_slot.download_button(
+        t("download_xlsx", lang),
+        partial(to_xlsx, export, sheet),
+        f"{stem}.xlsx",
+        XLSX_MIME,
+        on_click="ignore",
+    )

@@ -19,8 +19,7 @@ from queries.analytics import lifecycle
 from queries.analytics.lifecycle import ensure_schema
 from queries.engine.indicators import UnknownUnit, compute, county_code
 from queries.engine.period import make_period
-from queries.services import catalogue
-from queries.services import scorecard as views
+from queries.services import catalogue, shape
 from queries.store import data_version
 from queries.store.db import first_line
 
@@ -183,7 +182,7 @@ def indicator_table(db: Source, root: str, year: int, as_of: date, basis: str) -
 def overview(db: Source, root: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
     # Built from the cached tables, which the page's list of units behind reads too.
     last = make_period(year, as_of).previous_year()
-    return views.overview(
+    return shape.overview(
         indicator_table(db, root, year, as_of, basis),
         indicator_table(db, root, last.year, last.as_of, basis),
         root,
@@ -304,7 +303,7 @@ def trend(db: Source, unit: str, years: tuple[int, ...], basis: str, as_of: date
 @st.cache_data(show_spinner=False, max_entries=64)
 def births_by_month(db: Source, unit: str, year: int, as_of: date, basis: str) -> pd.DataFrame:
     with _engine(db.url).connect() as conn:
-        return views.births_by_month(conn, unit, make_period(year, as_of), basis)
+        return shape.births_by_month(conn, unit, make_period(year, as_of), basis)
 
 
 # --- assessment and targets pages ---------------------------------------------------------------
@@ -392,4 +391,4 @@ def own_targets(db: Source, root: str, year: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def scorecard(db: Source, root: str, year: int, as_of: date, basis: str, parent: str) -> pd.DataFrame:
     """The scorecard of ``parent``'s children, cached per filter set like the table it pivots."""
-    return views.scorecard(indicator_table(db, root, year, as_of, basis), parent)
+    return shape.scorecard(indicator_table(db, root, year, as_of, basis), parent)

@@ -1,6 +1,6 @@
 """What pages, papers and the command line ask for, from the engine's judged table.
 
-- ``scorecard``: a page's shaping of the judged table: overview, scorecard, units behind,
+- ``shape``: a page's shaping of the judged table: overview, scorecard, units behind,
   unit detail, check and migrant progress.
 - ``trends``: months and years: monthly checks and births, trends, migrant flows,
   service mix, the pooled sex ratio.

@@ -20,7 +20,7 @@ from dashboard.i18n import t
 from queries.engine import registry
 from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
-from queries.services import scorecard as views
+from queries.services import shape
 from queries.store.db import make_engine
 from tests.served_app import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, ROOT, require_chromium, serving, wait_drawn
 
@@ -64,7 +64,7 @@ def failing_village(demo_db_url: str) -> dict:
         & (table["verdict"] == "not_met")
     ]
     village = pc.sort_values(["value", "unit_code"]).iloc[0]
-    card = views.scorecard(table, village["parent_code"])
+    card = shape.scorecard(table, village["parent_code"])
     row = int(card.index[card["unit_code"] == village["unit_code"]][0])
     return {
         "code": village["unit_code"],
@@ -263,7 +263,7 @@ def test_downloads_are_made_when_clicked_and_hold_the_numbers(server, demo_db_ur
             template = template_frame(conn, county, YEAR)
     finally:
         engine.dispose()
-    card = views.scorecard(table, county)
+    card = shape.scorecard(table, county)
     query = f"year={YEAR}&as_of={AS_OF}"
 
     def fetch(page, label: str) -> Path:

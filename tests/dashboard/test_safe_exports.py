@@ -29,7 +29,7 @@ from queries.engine import registry
 from queries.engine.indicators import compute
 from queries.engine.period import make_period
 from queries.ingest.targets import template_xlsx
-from queries.services import scorecard as views
+from queries.services import shape
 from queries.services.assessment import assess, load_rules
 from tests.factory import County
 
@@ -83,7 +83,7 @@ def scorecard_frames(conn) -> dict[str, pd.DataFrame]:
     """The scorecard download of the townships and of each township's villages."""
     table = compute(conn, "C", make_period(Y))
     codes = list(registry.CODES)
-    return {parent: scorecard_export(views.scorecard(table, parent), codes) for parent in ("C", *TOWNS)}
+    return {parent: scorecard_export(shape.scorecard(table, parent), codes) for parent in ("C", *TOWNS)}
 
 
 def assessment_frames(conn) -> dict[str, pd.DataFrame]:

@@ -24,7 +24,7 @@ from queries.engine import registry
 from queries.engine.indicators import compute, county_code
 from queries.engine.period import make_period
 from queries.ingest.load import import_frames
-from queries.services import scorecard as views
+from queries.services import shape
 from queries.services.assessment import assess, load_rules
 from queries.store import clock
 from queries.store import db as store_db
@@ -203,10 +203,10 @@ def test_every_reader_shows_the_engines_one_verdict(demo_db_url):
 
     # the unit page and the scorecard (and its .xlsx download) for every parent
     for code in table["unit_code"].unique():
-        detail = views.unit_detail(table, code).set_index("indicator")["verdict"]
+        detail = shape.unit_detail(table, code).set_index("indicator")["verdict"]
         assert detail.to_dict() == want.xs(code, level="unit_code").to_dict()
     for parent in table.loc[table["level"] != "village", "unit_code"].unique():
-        card = views.scorecard(table, parent)
+        card = shape.scorecard(table, parent)
         if card.empty:
             continue
         codes = list(registry.CODES)

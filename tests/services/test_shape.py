@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from queries.services import scorecard as views
+from queries.services import shape
 
 
 def row(unit, indicator, value, target, status, verdict=None, significance=None, parent="T"):
@@ -47,7 +47,7 @@ TABLE = pd.DataFrame(
 
 
 def test_scorecard_shows_the_engines_verdict_and_counts_failures_honestly():
-    card = views.scorecard(TABLE, "T").set_index("unit_code")
+    card = shape.scorecard(TABLE, "T").set_index("unit_code")
     assert card.loc["A", "failing"] == 0  # the chance sex ratio is not a failure
     assert card.loc["A", "judged"] == 2
     assert card.loc["B", "failing"] == 2
@@ -61,20 +61,20 @@ def test_scorecard_shows_the_engines_verdict_and_counts_failures_honestly():
 
 def test_a_significantly_low_sex_ratio_fails_by_its_distance_below_the_band():
     low = pd.DataFrame([row("D", "sex_ratio_at_birth", 86.0, 110.0, "met", "significantly_low", "low")])
-    card = views.scorecard(low, "T").set_index("unit_code")
+    card = shape.scorecard(low, "T").set_index("unit_code")
     assert card.loc["D", "failing"] == 1 and card.loc["D", "met"] == 0
-    assert np.isclose(views.shortfall(low).iloc[0], (103 - 86) / 103)
+    assert np.isclose(shape.shortfall(low).iloc[0], (103 - 86) / 103)
 
 
 def test_units_behind_lists_worst_first_with_their_worst_indicator():
-    behind = views.units_behind(TABLE, ("village",)).set_index("unit_code")
+    behind = shape.units_behind(TABLE, ("village",)).set_index("unit_code")
     assert list(behind.index) == ["B", "C"]  # A fails nothing
     assert behind.loc["B", "worst_indicator"] == "sex_ratio_at_birth"  # 13.6 % over vs 5 % under
     assert behind.loc["C", "worst_indicator"] == "policy_compliance_rate"
 
 
 def test_shortfall_is_relative_and_signed_by_direction():
-    s = views.shortfall(TABLE)
+    s = shape.shortfall(TABLE)
     assert np.isclose(s.iloc[2], 0.05)  # 90.25 against 95: 5 % short
     assert np.isclose(s.iloc[3], 15 / 110)  # 125 against a ceiling of 110
     assert s.iloc[1] == 0.0  # chance: no shortfall counted
@@ -95,7 +95,7 @@ def test_unit_detail_ranks_sex_ratios_by_their_distance_from_the_normal_band():
         ]
     )
     ranks = {
-        unit: views.unit_detail(peers, unit).set_index("indicator")["peer_rank"].to_dict() for unit in "ABC"
+        unit: shape.unit_detail(peers, unit).set_index("indicator")["peer_rank"].to_dict() for unit in "ABC"
     }
     assert [ranks[u]["sex_ratio_at_birth"] for u in "ABC"] == [3, 2, 1]
     assert [ranks[u]["birth_rate"] for u in "ABC"] == [1, 3, 2]
