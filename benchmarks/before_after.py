@@ -1,7 +1,7 @@
 """Run one benchmark on an earlier commit and on this checkout, in the same run, taking turns.
 
-    python benchmarks/before_after.py REF engine_bench.py --sizes 1 --engines sqlite
-    python benchmarks/before_after.py REF page_bench.py --sizes 1
+    python -m benchmarks.before_after REF engine_bench --sizes 1 --engines sqlite
+    python -m benchmarks.before_after REF page_bench --sizes 1
 
 The earlier commit is checked out in a temporary git worktree and its own copy of the
 benchmark runs there; then this checkout's; ``--rounds`` times in turn, so a machine that
@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _run(checkout: Path, script: str, args: list[str]) -> str:
     done = subprocess.run(
-        [sys.executable, str(checkout / "benchmarks" / script), *args],
+        # -m from the checkout: its own packages come first on the path, not the installed ones
+        [sys.executable, "-m", f"benchmarks.{Path(script).stem}", *args],
         cwd=checkout,
         capture_output=True,
         text=True,
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ref", help="the earlier commit")
-    parser.add_argument("script", help="a file in benchmarks/, e.g. engine_bench.py")
+    parser.add_argument("script", help="a benchmark module, e.g. engine_bench")
     parser.add_argument("--rounds", type=int, default=1, help="times each side runs, in turn")
     args, rest = parser.parse_known_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
