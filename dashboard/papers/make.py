@@ -90,7 +90,7 @@ def papers_bytes(
     progress=None,
 ) -> tuple[bytes, bytes]:
     """The workbook and the report, from one collection of the numbers; ``progress(done,
-    total, step)`` hears of each step (``queries.analytics.build.Progress``)."""
+    total, step)`` hears of each step (``queries.analytics.lifecycle.Progress``)."""
 
     def step(done: int, name: str) -> None:
         if progress is not None:

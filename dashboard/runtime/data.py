@@ -68,7 +68,7 @@ _engine = _Engines()
 
 
 def step_label(step: str, lang: str) -> str:
-    """A step of long work (``queries.analytics.build.Progress``) in the user's words."""
+    """A step of long work (``queries.analytics.lifecycle.Progress``) in the user's words."""
     return t(f"step_{step}", lang) if f"step_{step}" in TEXT else ""
 
 

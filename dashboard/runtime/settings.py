@@ -34,7 +34,7 @@ def open_engine(url: str | None = None, build_demo: bool | None = None, progress
 
     The embedded default database is filled with the demo county when empty, so a new
     user sees real pages at once; any other database is never written to unasked.
-    ``progress`` (``queries.analytics.build.Progress``) hears of a demo build or a rebuild.
+    ``progress`` (``queries.analytics.lifecycle.Progress``) hears of a demo build or a rebuild.
     """
     url = url or database_url()
     engine = make_engine(url)

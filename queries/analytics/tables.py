@@ -11,7 +11,7 @@ from queries.analytics.columns import EVENT_COLUMN_NAMES
 from queries.engine.registry import REPORTED_CODES
 from queries.store.schema import metadata
 
-# Derived tables, rebuilt by queries.analytics.build.refresh inside every import's transaction
+# Derived tables, rebuilt by queries.analytics.lifecycle.refresh inside every import's transaction
 # (so never stale when an import commits, never half-built when it fails), the way DHIS2's
 # analytics tables are. Raw events stay the record; these only make reading them cheap.
 
@@ -77,8 +77,8 @@ unit_years = Table(
 )
 
 # Which definition of the derived tables the database holds (a digest of their columns
-# and queries.analytics.build.VERSION); a database built by another version is rebuilt from
-# its raw tables when opened (queries.store.db.ensure_schema).
+# and queries.analytics.lifecycle.VERSION); a database built by another version is rebuilt from
+# its raw tables when opened (queries.analytics.lifecycle.ensure_schema).
 derived_state = Table(
     "derived_state",
     metadata,

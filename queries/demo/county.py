@@ -793,7 +793,7 @@ def write_csv(frames: dict[str, pd.DataFrame], folder: Path) -> None:
 
 def create_demo(engine, progress=None, **build_kwargs):
     """Build the demo county and import it; returns the importer's report. ``progress``
-    (``queries.analytics.build.Progress``) hears of the generation, then of the import's steps."""
+    (``queries.analytics.lifecycle.Progress``) hears of the generation, then of the import's steps."""
     from queries.analytics.lifecycle import ensure_schema
     from queries.ingest.load import import_frames
 

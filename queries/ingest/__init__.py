@@ -26,8 +26,9 @@ A new import check goes where its rule lives: a column's kind or bound is a line
 ``lookups``. Each records its errors with ``Findings.add`` and is called from ``validate``.
 
 May import: ``queries.store`` (schema, engine, clock, data version), ``queries.engine.registry``
-(indicator codes), ``queries.analytics.build`` (the rebuild after a load), ``queries.formats``
-(the template's workbook), and, for the template's inherited targets, ``queries.engine.indicators``.
+(indicator codes), ``queries.analytics.lifecycle`` (the derived tables refreshed in the load's
+transaction), ``queries.formats`` (the template's workbook), and, for the template's inherited
+targets, ``queries.engine.indicators``.
 Must never import ``queries.services``, ``dashboard`` or ``streamlit``: the CLI, the pages and
 the tests import an import, never the other way round.
 """

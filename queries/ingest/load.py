@@ -78,7 +78,7 @@ def import_frames(
     ``today`` (default: the bureau's today, ``queries.store.clock``) bounds the dates; ``source`` (a path) names where the frames
     came from: a workbook path makes errors name sheets instead of CSV files. Raises
     ``ImportFailed`` listing every bad row, or with a one-line reason if the database refuses;
-    either way nothing is written. ``progress`` (``queries.analytics.build.Progress``) hears of
+    either way nothing is written. ``progress`` (``queries.analytics.lifecycle.Progress``) hears of
     each step as it starts: validate, write, then the derived tables' rebuild, the long
     part. The import stamps a new data version in its transaction.
     """
