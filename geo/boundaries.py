@@ -271,14 +271,15 @@ def join_units(
                 "to the column with the units' codes",
             )
     else:
-        column, hits = _detect_code_column(frame, known)
-        if column is None:
+        detected, hits = _detect_code_column(frame, known)
+        if detected is None:
             raise BoundaryError(
                 source or "(in memory)",
                 "no column holds unit codes (columns: "
                 + (", ".join(map(str, columns)) or "none")
                 + "); name it with the boundary_code_column setting",
             )
+        column = detected
 
     raw = frame[column].map(normalise_code)
     matched = raw.map(lambda c: _match(c, known))

@@ -132,16 +132,17 @@ def _assign(rng: Generator, points: np.ndarray, towns: pd.DataFrame) -> np.ndarr
     urban = towns.index[towns["urban"]].tolist()
     rural = towns.index[~towns["urban"]].tolist()
     by_radius = np.argsort(radius, kind="stable")
-    n_urban = int(towns.loc[urban, "size"].sum())
+    size = towns["size"]
+    n_urban = int(size.loc[urban].sum())
     if urban:
         inner = by_radius[:n_urban]
-        _bisect(points, inner, [(t, int(towns.at[t, "size"])) for t in urban], False, label)
+        _bisect(points, inner, [(t, int(size.loc[t])) for t in urban], False, label)
     if rural:
         outer = by_radius[n_urban:]
         start = rng.uniform(0, 2 * np.pi)
         angle = np.mod(np.arctan2(points[:, 1], points[:, 0]) - start, 2 * np.pi)
         polar = np.column_stack([angle, radius])
-        _bisect(polar, outer, [(t, int(towns.at[t, "size"])) for t in rural], True, label)
+        _bisect(polar, outer, [(t, int(size.loc[t])) for t in rural], True, label)
     return label
 
 

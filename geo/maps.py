@@ -21,7 +21,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from geo.choropleth import LegendEntry, MapFrame
@@ -283,7 +283,9 @@ def build_map(
     RenderClock().add_to(m)
     m.default_js = [("leaflet", assets.js)]
     m.default_css = [("leaflet_css", assets.css)]
-    m.get_root().header.add_child(
+    root = m.get_root()
+    assert isinstance(root, Figure)  # a folium Map's root is always its Figure
+    root.header.add_child(
         Element(
             "<style>.leaflet-container{background:#f3f5f2}"
             ".popdash-tip{font-size:13px;border-collapse:collapse}"
@@ -305,7 +307,7 @@ def _bounds(features: list[dict]) -> list[list[float]]:
     """[[south, west], [north, east]] of the features (a point in China when there are none)."""
     if not features:
         return [[29.2, 119.5], [29.2, 119.5]]
-    rings = []
+    rings: list[list] = []
     for feature in features:
         geom = feature["geometry"]
         polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]

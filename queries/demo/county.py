@@ -19,6 +19,7 @@ every earlier record (same ids, same values) and only adds what happened since.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.random import PCG64, Generator, SeedSequence
+from pandas.api.extensions import ExtensionArray
 
 from queries.demo.identity import COUNTY_CODE, COUNTY_NAME
 from queries.engine.registry import REPORTED_CODES
@@ -79,7 +81,7 @@ _SERVICES_IN = [0.30, 0.15, 0.20, 0.20, 0.15]
 _SERVICES_OUT = [0.20, 0.50, 0.10, 0.15, 0.05]
 # Coded columns: the year functions return small ints, turned into text once at the end
 # (taking from a short string array is far faster than converting millions of strings).
-_LABELS = {
+_LABELS: dict[str, Sequence[str | None]] = {
     "sex": ["F", "M"],
     "risk": ["low", "high", None],
     "direction": ["out", "in"],
@@ -191,7 +193,7 @@ def _apportion(total: int, weights: np.ndarray, minimum: np.ndarray | None = Non
 
 
 def _names(
-    rng: Generator, first: list[str], second: list[str], n: int, taken: set[str] = frozenset()
+    rng: Generator, first: list[str], second: list[str], n: int, taken: Collection[str] = frozenset()
 ) -> list[str]:
     combos = np.array([a + b for a in first for b in second if a != b])
     combos = combos[~np.isin(combos, list(taken))] if taken else combos
@@ -235,7 +237,7 @@ def _structure(seed: int, villages: int, communities: int, townships: int, scale
     c_per = np.zeros(townships, dtype=np.int64)
     c_per[street] = _apportion(communities, rng.uniform(0.7, 1.3, n_street))
 
-    unit_rows = [(COUNTY_CODE, COUNTY_NAME, "county", None)]
+    unit_rows: list[tuple[str, str, str, str | None]] = [(COUNTY_CODE, COUNTY_NAME, "county", None)]
     codes, tw, is_comm = [], [], []
     for t in range(townships):
         unit_rows.append((t_codes[t], t_names[t], "township", COUNTY_CODE))
@@ -545,7 +547,7 @@ def _arrivals(seed: int, c: _County, year: int) -> dict[str, np.ndarray]:
     """Migrants arriving in ``year`` with their true departure (maybe still in the future),
     numbered in order of arrival."""
     parts = []
-    for stream, inflow, stock, stay, p_male in (
+    for stream, inbound, stock, stay, p_male in (
         (_IN, True, c.stock_in, 1100.0, 0.55),
         (_OUT, False, c.stock_out, 1600.0, 0.52),
     ):
@@ -555,7 +557,7 @@ def _arrivals(seed: int, c: _County, year: int) -> dict[str, np.ndarray]:
         doy = rng.choice(_days(year), size=m, p=_day_weights(year, _ARRIVAL_MONTHS))
         arrival = _dates(year, doy)
         departure = arrival + (20 + rng.exponential(stay - 20, m)).astype("timedelta64[D]")
-        parts.append((unit, np.full(m, inflow), rng.random(m) < p_male, arrival, departure))
+        parts.append((unit, np.full(m, inbound), rng.random(m) < p_male, arrival, departure))
     unit, inflow, male, arrival, departure = (np.concatenate(cols) for cols in zip(*parts, strict=True))
     sort = np.lexsort((~inflow, unit, arrival))
     return {
@@ -750,13 +752,14 @@ def build_demo(
     labels = {k: pd.array(v, dtype="str") for k, v in _LABELS.items()}
 
     def table(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-        out = {}
+        out: dict[str, np.ndarray | ExtensionArray] = {}
         for k, v in columns.items():
             if k == "unit_code":
-                v = unit_text.take(v)
+                out[k] = unit_text.take(v)
             elif k in labels:
-                v = labels[k].take(v)
-            out[k] = v
+                out[k] = labels[k].take(v)
+            else:
+                out[k] = v
         return pd.DataFrame(out)
 
     def upto(parts: list[dict[str, np.ndarray]], column: str) -> pd.DataFrame:

@@ -86,7 +86,7 @@ def _targets(
     ):
         if ind in col:
             value[row[unit], col[ind]] = v
-    source = np.where(np.isnan(value), None, "own").astype(object)
+    source = np.where(np.isnan(value), np.array(None), "own").astype(object)
     if n == 0:
         return value, source, value.copy()
 

@@ -55,7 +55,7 @@ def judge(
     is_count = np.array([registry.BY_CODE[c].kind == "count" for c in codes], dtype=bool)
     expected = np.where(is_count & ~np.isnan(target), target * year_fraction, np.nan)
     paced = is_count & (plain != "no_data") & (plain != "no_target")
-    pace = np.where(paced, np.where(value < expected, "behind", "on_track"), None).astype(object)
+    pace = np.where(paced, np.where(value < expected, "behind", "on_track"), np.array(None)).astype(object)
 
     # Indicators judged by interval (the sex ratio: numerator boys, denominator girls).
     by_interval = np.zeros(n, dtype=bool)

@@ -47,9 +47,9 @@ def read_table(found: Findings, name: str, frame: pd.DataFrame) -> Table | None:
     for c in columns[columns.duplicated()].unique():
         found.add(t, None, c, f"column '{c}' appears more than once")
         t.broken = True
-    for c in SPEC[name]:
-        if c.name not in frame.columns and not c.optional_column:
-            found.add(t, None, c.name, "missing column")
+    for col in SPEC[name]:
+        if col.name not in frame.columns and not col.optional_column:
+            found.add(t, None, col.name, "missing column")
             t.broken = True
     return t
 

@@ -20,7 +20,7 @@ from queries.ingest.values import Mask
 
 # A reason for every masked row: one text for all, an array aligned with the table, or a
 # function of the mask, called only when there are errors (wording costs more than checking).
-Reason = str | np.ndarray | list | Callable[[Mask], "np.ndarray | list"]
+Reason = str | np.ndarray | Callable[[Mask], "np.ndarray | list"]
 
 
 class Table:

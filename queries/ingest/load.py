@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from pandas.api import types as ptypes
@@ -33,6 +34,9 @@ from queries.ingest.validate import validate
 from queries.store import clock, data_version
 from queries.store.db import DatabaseError, first_line, rebuild_ancestors
 from queries.store.schema import DATA_TABLES
+
+if TYPE_CHECKING:  # the dialects are imported when an upsert needs one
+    from sqlalchemy.dialects import postgresql, sqlite
 
 log = logging.getLogger(__name__)
 TARGETS_ONLY = ("targets",)
@@ -169,18 +173,25 @@ def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
     frame = frame[columns]
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
+        stmt: sqlite.Insert | postgresql.Insert
         if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(table)
         else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        stmt = dialect_insert(table)
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            stmt = postgresql_insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=key, set_={c: stmt.excluded[c] for c in columns if c not in key}
         )
         # Compiled once and fed plain tuples: SQLAlchemy's per-row parameter handling
         # cost more than the database's own work (docs/benchmarks.md).
         compiled = stmt.compile(dialect=conn.dialect)
-        order = list(compiled.positiontup) if compiled.positional else None
+        order = None
+        if compiled.positional:
+            assert compiled.positiontup is not None  # a positional compile always sets it
+            order = list(compiled.positiontup)
         for rows in _chunks(frame, dates_as_text=dialect == "sqlite", as_tuples=order):
             conn.exec_driver_sql(str(compiled), rows)
         return

@@ -21,6 +21,7 @@ from queries.store.schema import units as units_table
 
 _DB_CHUNK = 500  # values per IN (...) lookup
 _DATA_UNIT = "a " + " or ".join(DATA_LEVELS)  # a village or community
+_NOT_DATA_LEVELS = [lv for lv in LEVELS if lv not in DATA_LEVELS]
 
 
 def stored_units(conn: Connection) -> pd.DataFrame:
@@ -86,34 +87,36 @@ def check_unit_refs(found: Findings, tables: dict[str, Table], tree: pd.DataFram
         return  # the unit file's own errors say it all
     units_label = found.label("units")
     level_of = tree.drop_duplicates("code").set_index("code")["level"]
-    not_data = [lv for lv in LEVELS if lv not in DATA_LEVELS]
     for name, t in tables.items():
         if name == "units" or t.broken or "unit_code" not in t.text:
             continue
-        uc, ok = t.text["unit_code"], t.ok["unit_code"]
-        lvl = pd.Series(uc, dtype=object).map(level_of).to_numpy(dtype=object)
+        _check_table_units(found, name, t, level_of, units_label)
+
+
+def _check_table_units(found: Findings, name: str, t: Table, level_of: pd.Series, units_label: str) -> None:
+    """``check_unit_refs`` for the table ``name``; ``level_of`` maps a unit code to its level."""
+    uc, ok = t.text["unit_code"], t.ok["unit_code"]
+    lvl = pd.Series(uc, dtype=object).map(level_of).to_numpy(dtype=object)
+    found.add(
+        t,
+        ok & pd.isna(lvl) & ~isin(uc, level_of.index),
+        "unit_code",
+        lambda m: "unknown unit_code " + quote(uc[m]) + f": not in {units_label} nor in the database",
+    )
+    if name in UNIT_DATA_TABLES:
+        what = "population counts" if name == "population" else f"{name} rows"
         found.add(
             t,
-            ok & pd.isna(lvl) & ~isin(uc, level_of.index),
+            ok & isin(lvl, _NOT_DATA_LEVELS),
             "unit_code",
-            lambda m, uc=uc: (
-                "unknown unit_code " + quote(uc[m]) + f": not in {units_label} nor in the database"
+            lambda m: (
+                "unit "
+                + quote(uc[m])
+                + " is a "
+                + lvl[m].astype(str).astype(object)
+                + f"; {what} belong to {_DATA_UNIT}"
             ),
         )
-        if name in UNIT_DATA_TABLES:
-            what = "population counts" if name == "population" else f"{name} rows"
-            found.add(
-                t,
-                ok & isin(lvl, not_data),
-                "unit_code",
-                lambda m, uc=uc, lvl=lvl, what=what: (
-                    "unit "
-                    + quote(uc[m])
-                    + " is a "
-                    + lvl[m].astype(str).astype(object)
-                    + f"; {what} belong to {_DATA_UNIT}"
-                ),
-            )
 
 
 def check_migrant_refs(found: Findings, conn: Connection, tables: dict[str, Table]) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, datetime
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -351,14 +352,16 @@ def _stored(conn: Connection, keys: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     found = []
     pairs = keys[["year", "unit_code"]].drop_duplicates()
-    for year, group in pairs.groupby("year"):
+    for key, group in pairs.groupby("year"):
+        # A group key has its column's dtype, which the stubs cannot know; the years are ints.
+        year = int(cast(int, key))
         codes = group["unit_code"].tolist()
         for i in range(0, len(codes), 500):
             found.append(
                 sql_frame(
                     conn,
                     select(targets.c.year, targets.c.unit_code, targets.c.indicator, targets.c.target).where(
-                        targets.c.year == int(year), targets.c.unit_code.in_(codes[i : i + 500])
+                        targets.c.year == year, targets.c.unit_code.in_(codes[i : i + 500])
                     ),
                     cols,
                 )
@@ -388,8 +391,8 @@ def preview_changes(conn: Connection, frame: pd.DataFrame, today: date | None = 
     cleared = cleared.assign(year=years[cleared.index].astype(int), row=cleared.index + 2)
 
     keys = pd.concat([clean[["year", "unit_code"]], cleared[["year", "unit_code"]]], ignore_index=True)
-    stored = _stored(conn, keys.astype({"year": int}))
-    stored = stored.astype({"year": int, "target": float}).set_index(["year", "unit_code", "indicator"])[
+    stored_rows = _stored(conn, keys.astype({"year": int}))
+    stored = stored_rows.astype({"year": int, "target": float}).set_index(["year", "unit_code", "indicator"])[
         "target"
     ]
 

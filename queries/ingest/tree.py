@@ -31,8 +31,8 @@ def check_tree(found: Findings, t: Table | None, stored: pd.DataFrame) -> pd.Dat
     mine = pd.DataFrame(
         {
             "code": code,
-            "level": np.where(t.ok["level"], level, None),
-            "parent_code": np.where(parent != "", parent, None),
+            "level": np.where(t.ok["level"], level, np.array(None)),
+            "parent_code": np.where(parent != "", parent, np.array(None)),
             "row": t.rows,
         }
     )[first]

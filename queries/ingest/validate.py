@@ -71,12 +71,12 @@ def validate(
 
 def _db_frame(t: Table) -> pd.DataFrame:
     """The table's parsed columns as the database takes them."""
-    out = {}
+    out: dict[str, pd.Series | np.ndarray] = {}
     for c in SPEC[t.name]:
         v = t.values[c.name]
         if c.kind in ("text", "enum"):
             if (t.name, c.name) in NULLABLE_TEXT:
-                v = np.where(v == "", None, v) if v.dtype == object else v
+                v = np.where(v == "", np.array(None), v) if v.dtype == object else v
             # object, not pandas' str dtype, which would turn None into NaN
             out[c.name] = pd.Series(v, dtype=object)
         elif c.kind == "date":

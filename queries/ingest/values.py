@@ -57,7 +57,7 @@ def numbers(s: pd.Series, as_text: np.ndarray | None) -> tuple[np.ndarray, Mask,
 def _strict_dates(as_text: np.ndarray) -> np.ndarray:
     """YYYY-MM-DD strings to datetime64[us]; anything else NaT."""
     lengths = pd.Series(as_text, dtype=object, copy=False).str.len().to_numpy()
-    candidates = np.where(lengths == 10, as_text, None)
+    candidates = np.where(lengths == 10, as_text, np.array(None))
     parsed = pd.to_datetime(pd.Series(candidates, dtype=object), format="%Y-%m-%d", errors="coerce")
     return np.array(parsed.to_numpy(dtype="datetime64[us]"))  # a writable copy
 

@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -197,7 +199,7 @@ def parse_rules(text: str, source: str = "rules") -> Rules:
             message = f"not valid TOML: {message}"
         raise RulesError(source, line, message) from None
 
-    def fail(path: tuple[str, ...], message: str):
+    def fail(path: tuple[str, ...], message: str) -> NoReturn:
         raise RulesError(source, _locate(text, path), message)
 
     levels: dict[str, tuple[Rule, ...]] = {}
@@ -235,7 +237,7 @@ def _number(value) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _rule(level: str, code: str, spec: dict, fail) -> Rule:
+def _rule(level: str, code: str, spec: dict, fail: Callable[[tuple[str, ...], str], NoReturn]) -> Rule:
     name = f"[{level}.{code}]"
     for key in spec:
         if key not in RULE_KEYS:
@@ -456,7 +458,7 @@ def _score(conn: Connection, root: str, period, level: str, rules: Rules, basis:
     total = np.zeros(len(units))
     max_points = np.zeros(len(units))
     judged = np.zeros(len(units), dtype=int)
-    flags = {"veto_by": [], "no_data_by": [], "no_target_by": []}
+    flags: dict[str, list[np.ndarray]] = {"veto_by": [], "no_data_by": [], "no_target_by": []}
     for rule in rules_here:
         rows = by_code.get(rule.indicator)
         if rows is None:

@@ -29,6 +29,7 @@ def years(conn: Connection) -> list[int]:
         if first is None:
             continue
         last = conn.execute(select(func.max(column))).scalar()
+        assert last is not None  # the column has a least day, so it has a greatest
         for year in range(first.year, last.year + 1):
             if (
                 year not in found

@@ -102,6 +102,7 @@ def scorecard(table: pd.DataFrame, parent: str, codes: tuple[str, ...] | None = 
         return pd.DataFrame()
     rows = rows.assign(gap=rows["value"] - rows["target"])
     wide = rows.pivot(index="unit_code", columns="indicator", values=["value", "target", "gap", "verdict"])
+    assert isinstance(wide.columns, pd.MultiIndex)  # (part, indicator): values is a list
     order = [c for c in registry.CODES if c in set(rows["indicator"])]
     wide.columns = [f"{ind}|{part}" for part, ind in wide.columns]
     wide = wide[[f"{ind}|{part}" for ind in order for part in ("value", "target", "gap", "verdict")]]
@@ -317,7 +318,8 @@ def lineage(table: pd.DataFrame, code: str) -> pd.DataFrame:
     """The sex ratio row of ``code`` and of each of its ancestors in ``table``, the unit first:
     unit_code, name, level, value, target, ci_low, ci_high, significance, verdict, boys, girls."""
     sr = table.loc[table["indicator"] == registry.interval_judged().code].set_index("unit_code")
-    rows, current = [], code
+    rows: list[str] = []
+    current: object = code  # the parent_code cell: a code, or None above the root
     while isinstance(current, str) and current in sr.index:
         rows.append(current)
         current = sr.at[current, "parent_code"]

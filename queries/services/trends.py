@@ -139,8 +139,8 @@ def monthly_checks(conn: Connection, root: str, year: int, level: str | None = N
     found = pd.DataFrame(conn.execute(stmt).all(), columns=["unit_code", "month", "couples"])
     found = found.astype({"month": int, "couples": int}) if not found.empty else found
     grid = pd.MultiIndex.from_product([wanted, MONTHS], names=["unit_code", "month"])
-    out = found.set_index(["unit_code", "month"])["couples"].reindex(grid, fill_value=0).astype(int)
-    out = out.reset_index()
+    counts = found.set_index(["unit_code", "month"])["couples"].reindex(grid, fill_value=0).astype(int)
+    out = counts.reset_index()
     out["cumulative"] = out.groupby("unit_code")["couples"].cumsum().astype(int)
     return out[MONTHLY_CHECK_COLUMNS]
 
@@ -313,8 +313,8 @@ def sex_ratio_pooled(
 
     ind = registry.interval_judged()
     tg = effective_targets(conn, root, last, unit_tree(conn, root))
-    tg = tg.loc[tg["indicator"] == ind.code].set_index("unit_code")["target"]
-    target = tg.reindex(codes).astype(float).to_numpy()
+    by_unit = tg.loc[tg["indicator"] == ind.code].set_index("unit_code")["target"]
+    target = by_unit.reindex(codes).astype(float).to_numpy()
 
     boys = m["male_births"].to_numpy(float)
     girls = m["female_births"].to_numpy(float)
