@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from queries.engine import registry
 from queries.engine.indicators import compute, county_code
@@ -59,7 +60,9 @@ def test_a_reload_after_an_import_shows_the_new_numbers_and_year(demo_db_url, tm
         page.goto(f"{base}/?year={YEAR}&as_of={AS_OF}")
         settle(page)
         main = page.locator('[data-testid="stMain"]')
-        assert before in main.inner_text()
+        # The script's end can reach the page before its last elements are drawn: wait for
+        # the number itself (Playwright retries until it shows, or fails at the timeout).
+        expect(main).to_contain_text(before, timeout=30_000)
 
         write_births(tmp_path / "records", village)
         done = cli("import", str(tmp_path / "records"), "--db", url)
@@ -69,6 +72,7 @@ def test_a_reload_after_an_import_shows_the_new_numbers_and_year(demo_db_url, tm
 
         page.reload()
         settle(page)
+        expect(main).to_contain_text(after, timeout=30_000)
         no_error_box(page)
         text = main.inner_text()
         assert after in text and not re.search(rf"(?<![\d.]){re.escape(before)}(?![\d])", text)
