@@ -16,7 +16,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from queries.ingest import values
-from queries.ingest.checking import Findings, Table
+from queries.ingest.checking import CELL, Findings, Table
 from queries.ingest.spec import MIN_DATE, MIN_YEAR, SPEC, SPEC_COLUMNS, TABLE_NAMES, Col
 from queries.ingest.values import Mask, isin, quote
 
@@ -49,7 +49,7 @@ def read_table(found: Findings, name: str, frame: pd.DataFrame) -> Table | None:
         t.broken = True
     for col in SPEC[name]:
         if col.name not in frame.columns and not col.optional_column:
-            found.add(t, None, col.name, "missing column")
+            found.add(t, None, col.name, "missing_column")
             t.broken = True
     return t
 
@@ -95,7 +95,7 @@ def _check_column(found: Findings, t: Table, c: Col, today: date) -> None:
         bad = np.zeros(len(t), dtype=bool)
         if c.kind == "enum":
             bad = ~missing & ~isin(as_text, c.allowed)
-            found.add(t, bad, c.name, lambda m: quoted(m) + f" is not one of {', '.join(c.allowed)}")
+            found.add(t, bad, c.name, "not_one_of", value=CELL, allowed=", ".join(c.allowed))
     elif c.kind == "date":
         parsed, missing, bad = values.dates(s, as_text)
         found.add(t, bad, c.name, lambda m: quoted(m) + " is not a YYYY-MM-DD date")
@@ -120,7 +120,7 @@ def _check_column(found: Findings, t: Table, c: Col, today: date) -> None:
                 bad = bad | frac
             bad = bad | _check_range(found, t, c, parsed, missing | bad, quoted, today)
     if not c.may_be_empty:
-        found.add(t, missing, c.name, "empty; a value is required")
+        found.add(t, missing, c.name, "required")
     t.values[c.name] = parsed
     t.ok[c.name] = ~bad if c.may_be_empty else ~missing & ~bad
 

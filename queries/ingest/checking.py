@@ -21,6 +21,14 @@ from queries.ingest.values import Mask
 # A reason for every masked row: one text for all, an array aligned with the table, or a
 # function of the mask, called only when there are errors (wording costs more than checking).
 Reason = str | np.ndarray | Callable[[Mask], "np.ndarray | list"]
+# The bad cell a message quotes: CELL (the column's cell as written), per-row values, or one text.
+Value = str | np.ndarray | Callable[[Mask], "np.ndarray | list"] | None
+CELL = "<cell>"
+
+
+def _per_row(v, mask: Mask) -> list:
+    out = v(mask) if callable(v) else v[mask]
+    return [x.item() if isinstance(x, np.generic) else x for x in out]
 
 
 class Table:
@@ -66,42 +74,87 @@ class Findings:
     def label(self, table: str) -> str:
         return label(self.labels, table)
 
-    def add(self, t: Table | str, mask: Mask | None, column: str | None, reason: Reason) -> None:
-        """Record an error for every row in ``mask`` (or one file-level error when mask is None)."""
+    def add(
+        self,
+        t: Table | str,
+        mask: Mask | None,
+        column: str | None,
+        reason: Reason,
+        *,
+        value: Value = None,
+        **params: object,
+    ) -> None:
+        """Record an error for every row in ``mask`` (or one file-level error when mask is None).
+
+        ``reason`` is a code of ``messages.MESSAGES``. ``value`` is the bad cell quoted in the
+        message: ``CELL`` for the column's cell as the file wrote it, an array aligned with
+        the table, a function of the mask, or (file-level) the text itself. A parameter may
+        be an array aligned with the table or a function of the mask, to differ by row.
+        """
         name = t.name if isinstance(t, Table) else t
         file = t.label if isinstance(t, Table) else self.label(name)
         rank = TABLE_NAMES.index(name) if name in TABLE_NAMES else -1
         cols = [c.name for c in SPEC.get(name, ())]
         crank = cols.index(column) if column in cols else len(cols)
         if mask is None:
-            self._errors.append(
-                (rank, 0, crank, len(self._errors), RowError(file, None, column, str(reason)))
-            )
+            fixed = {k: v for k, v in params.items()}
+            err = RowError.of(file, None, column, str(reason), None if value is None else str(value), **fixed)
+            self._errors.append((rank, 0, crank, len(self._errors), err))
             return
         if not mask.any():
             return
         assert isinstance(t, Table)
         rows = t.rows[mask].tolist()
-        if callable(reason):
-            reasons = [str(r) for r in reason(mask)]
+        n = len(rows)
+        if callable(reason):  # transitional: finished English text per row
+            codes = [str(r) for r in reason(mask)]
         elif isinstance(reason, np.ndarray):
-            reasons = [str(r) for r in reason[mask]]
+            codes = [str(r) for r in reason[mask]]
         else:
-            reasons = [reason] * len(rows)
+            codes = [reason] * n
+        cells: list = [None] * n
+        if isinstance(value, str) and value == CELL:
+            assert column is not None
+            cells = [str(v) for v in t.raw_text(column, mask)]
+        elif value is not None:
+            cells = _per_row(value, mask)
+        per_row = {
+            k: _per_row(v, mask) for k, v in params.items() if callable(v) or isinstance(v, np.ndarray)
+        }
+        fixed = {k: v for k, v in params.items() if k not in per_row}
         seq = len(self._errors)
-        self._errors.extend(
-            (rank, r, crank, seq + i, RowError(file, r, column, why))
-            for i, (r, why) in enumerate(zip(rows, reasons, strict=True))
-        )
+        for i, (r, code) in enumerate(zip(rows, codes, strict=True)):
+            row_params = {**fixed, **{k: v[i] for k, v in per_row.items()}}
+            err = RowError.of(file, r, column, code, cells[i], **row_params)
+            self._errors.append((rank, r, crank, seq + i, err))
 
-    def add_by_row(self, t: Table, column: str, reasons: dict[int, str], within: Mask | None = None) -> None:
-        """Record ``reasons`` keyed by spreadsheet row, on those rows (of ``within``) only."""
+    def add_by_row(
+        self,
+        t: Table,
+        column: str,
+        reasons: dict[int, str] | dict[int, tuple[str, dict]],
+        within: Mask | None = None,
+    ) -> None:
+        """Record ``reasons`` keyed by spreadsheet row, each a code and its parameters (a
+        ``value`` parameter is the quoted cell), on those rows (of ``within``) only."""
         if not reasons:
             return
         mask = t.mask_of(reasons)
         if within is not None:
             mask &= within
-        self.add(t, mask, column, lambda m: [reasons[r] for r in t.rows[m].tolist()])
+        if not mask.any():
+            return
+        file, name = t.label, t.name
+        rank = TABLE_NAMES.index(name) if name in TABLE_NAMES else -1
+        cols = [c.name for c in SPEC.get(name, ())]
+        crank = cols.index(column) if column in cols else len(cols)
+        seq = len(self._errors)
+        for i, r in enumerate(t.rows[mask].tolist()):
+            given = reasons[r]
+            code, params = (given[0], dict(given[1])) if isinstance(given, tuple) else (str(given), {})
+            value = params.pop("value", None)
+            err = RowError.of(file, r, column, code, value, **params)
+            self._errors.append((rank, r, crank, seq + i, err))
 
     def result(self) -> list[RowError]:
         seen: set = set()
