@@ -48,6 +48,7 @@ MENU = [
     ("unit_detail.py", "page_detail", ":material/search:", "unit"),
     ("assessment.py", "page_assessment", ":material/military_tech:", "assessment"),
     ("targets.py", "page_targets", ":material/flag:", "targets"),
+    ("data_import.py", "page_import", ":material/upload_file:", "import"),
 ]
 page = st.navigation(
     [

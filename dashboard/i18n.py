@@ -89,6 +89,9 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "step_generate": ("生成演示数据", "generating the demo county"),
     "step_validate": ("检查记录", "checking the records"),
+    "step_read": ("读取文件", "reading the files"),
+    "step_effect": ("比对已有记录", "comparing with the stored records"),
+    "step_undo": ("撤销导入", "undoing the import"),
     "step_write": ("写入记录", "writing the records"),
     "step_first_checks": ("统计孕前检查", "counting pre-pregnancy checks"),
     "step_served_migrants": ("统计流动人口服务", "counting migrants served"),
@@ -243,6 +246,11 @@ TEXT.update(
         ),
     }
 )
+
+
+def table_name(table: str, lang: str = "zh") -> str:
+    """An interchange table (``births``) in the user's words."""
+    return t(f"table_{table}", lang)
 
 
 def service_name(kind: str, lang: str = "zh") -> str:
@@ -592,5 +600,102 @@ TEXT.update(
             "This page met an internal error and could not be shown in full. Reference: {ref}. "
             "Please give this number to the administrator; the details are in the server log.",
         ),
+    }
+)
+
+
+# --- 数据导入 the import page ------------------------------------------------------------------
+TEXT.update(
+    {
+        "page_import": ("数据导入", "Import data"),
+        "table_units": ("单位", "units"),
+        "table_population": ("年末人口", "year-end population"),
+        "table_births": ("出生", "births"),
+        "table_deaths": ("死亡", "deaths"),
+        "table_prepregnancy_checks": ("孕前优生检查", "pre-pregnancy checks"),
+        "table_migrants": ("流动人口", "migrants"),
+        "table_migrant_services": ("流动人口服务", "migrant services"),
+        "table_targets": ("目标", "targets"),
+        "table_reported": ("上报数", "reported figures"),
+        "im_help": (
+            "上传本月从人口信息系统导出的数据：CSV 文件打包成的 .zip 压缩包，或一个 .xlsx 工作簿（工作表以表名命名）。"
+            "写入之前先显示将新增、替换和不变的记录数，确认后才写入；最近一次导入可以撤销。",
+            "Upload this month's export of the population information system: a .zip of the CSV files, or one .xlsx "
+            "workbook whose sheets are named after the tables. Before anything is written the page shows the rows "
+            "that would be added, replaced and left unchanged; nothing is written until you confirm; the latest "
+            "import can be undone.",
+        ),
+        "im_upload": ("选择导入文件（.zip 或 .xlsx）", "Choose the file to import (.zip or .xlsx)"),
+        "im_wrong_kind": (
+            "“{name}”不是 .zip 压缩包或 .xlsx 工作簿，未导入。",
+            "'{name}' is neither a .zip archive nor an .xlsx workbook; nothing was imported.",
+        ),
+        "im_too_big": (
+            "“{name}”有 {mb:,.0f} MB，超过上传上限 {limit:,.0f} MB，未导入。",
+            "'{name}' is {mb:,.0f} MB, over the upload limit of {limit:,.0f} MB; nothing was imported.",
+        ),
+        "im_planning": ("正在检查“{name}”……{step}", "Checking '{name}'… {step}"),
+        "im_committing": ("正在导入“{name}”……{step}", "Importing '{name}'… {step}"),
+        "im_undoing": ("正在撤销最近一次导入……{step}", "Undoing the latest import… {step}"),
+        "im_leave_ok": (
+            "可以离开本页，导入会继续进行；回到本页可看到结果。",
+            "You may leave this page; the work goes on, and this page shows how it ended when you come back.",
+        ),
+        "im_refused": (
+            "“{name}”有 {n:,} 处错误，未写入任何数据。请改正后重新上传：",
+            "'{name}' has {n:,} errors; nothing was written. Correct them and upload again:",
+        ),
+        "im_effect_title": ("“{name}”导入后的变化", "What importing '{name}' will change"),
+        "im_file": ("文件", "File"),
+        "im_added": ("新增", "Added"),
+        "im_replaced": ("替换", "Replaced"),
+        "im_unchanged": ("不变", "Unchanged"),
+        "im_nothing_new": (
+            "文件中的记录与数据库完全相同，导入不会改变任何数据。",
+            "Every record of the file is already stored as it is; importing it would change nothing.",
+        ),
+        "im_suspect": (
+            "{file}：将新增的 {added:,} 条记录中有 {count:,} 条与已有记录内容相同、只是编号不同（如第 {row} 行编号"
+            "“{new_id}”与已有的“{stored_id}”）。这通常是电子表格把编号前面的 0 去掉了：请从原系统重新导出，"
+            "或在表格中把编号列设为文本后再保存。",
+            "{file}: {count:,} of the {added:,} rows it would add match stored records in everything but their id "
+            "(e.g. row {row}, id '{new_id}' against the stored '{stored_id}'). A spreadsheet has probably dropped "
+            "the leading zeros of the ids: export again from the source system, or format the id column as text "
+            "before saving.",
+        ),
+        "im_allow_duplicates": (
+            "我确认这些是新的记录，仍然导入",
+            "These are new records: import them anyway",
+        ),
+        "im_confirm": ("确认导入", "Import"),
+        "im_cancel": ("放弃", "Discard"),
+        "im_done": (
+            "“{name}”已导入：新增 {added:,} 条，替换 {replaced:,} 条，用时 {seconds:,.0f} 秒。",
+            "'{name}' imported: {added:,} rows added, {replaced:,} replaced, in {seconds:,.0f} s.",
+        ),
+        "im_busy": ("{reason}", "{reason}"),
+        "im_history": ("导入记录", "Import history"),
+        "im_no_history": ("还没有导入记录。", "Nothing has been imported yet."),
+        "im_when": ("时间", "When"),
+        "im_hash": ("文件校验码", "File hash"),
+        "im_kind": ("类别", "Kind"),
+        "im_kind_import": ("数据导入", "import"),
+        "im_kind_targets": ("目标保存", "target save"),
+        "im_kind_undo": ("撤销", "undo"),
+        "im_duration": ("用时", "Duration"),
+        "im_result": ("结果", "Result"),
+        "im_result_imported": ("已导入", "imported"),
+        "im_result_refused": ("被拒绝", "refused"),
+        "im_result_undone": ("已撤销", "undone"),
+        "im_undo_title": ("撤销最近一次导入", "Undo the latest import"),
+        "im_undo_help": (
+            "撤销 {when} 导入的“{name}”：删除它新增的 {added:,} 条记录，恢复它替换的 {replaced:,} 条记录，"
+            "数据库回到导入前的状态。",
+            "Undo '{name}', imported {when}: the {added:,} rows it added are deleted and the {replaced:,} rows it "
+            "replaced restored, as the database was before it.",
+        ),
+        "im_undo_confirm": ("确认撤销这次导入", "Yes, undo this import"),
+        "im_undo": ("撤销导入", "Undo the import"),
+        "im_undone": ("已撤销“{name}”的导入。", "The import of '{name}' was undone."),
     }
 )

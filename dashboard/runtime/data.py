@@ -392,3 +392,12 @@ def own_targets(db: Source, root: str, year: int) -> pd.DataFrame:
 def scorecard(db: Source, root: str, year: int, as_of: date, basis: str, parent: str) -> pd.DataFrame:
     """The scorecard of ``parent``'s children, cached per filter set like the table it pivots."""
     return shape.scorecard(indicator_table(db, root, year, as_of, basis), parent)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def import_history(db: Source) -> pd.DataFrame:
+    """The latest imports, newest first (``queries.ingest.history``), in the bureau's time."""
+    from queries.ingest.history import history
+
+    with _engine(db.url).connect() as conn:
+        return history(conn)

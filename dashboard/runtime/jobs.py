@@ -61,6 +61,26 @@ def follow(job: Job, label: Callable[[str], str]) -> Job:
     return job
 
 
+def watch(key: str, label: Callable[[str], str]) -> None:
+    """Show the progress of the job under ``key`` without holding up the page: a fragment
+    redrawn twice a second, the rest of the page stays usable; when the job has ended the
+    whole page runs again to show the result."""
+
+    @st.fragment(run_every=0.5)
+    def bar() -> None:
+        job = st.session_state.get(key)
+        if not isinstance(job, Job) or job.finished.is_set():
+            st.rerun()
+        st.progress(job.fraction, text=label(job.step))
+
+    bar()
+
+
+def running(key: str) -> bool:
+    job = st.session_state.get(key)
+    return isinstance(job, Job) and not job.finished.is_set()
+
+
 def pending(key: str) -> Job | None:
     """The job kept under ``key`` in this session, if any (taken out once it has ended)."""
     job = st.session_state.get(key)

@@ -37,6 +37,7 @@ PAGES = {  # screenshot name → (file under pages/, URL path)
     "map": ("map.py", "map"),
     "assessment": ("assessment.py", "assessment"),
     "targets": ("targets.py", "targets"),
+    "import": ("data_import.py", "import"),
 }
 CHECKED = ("birth_rate", "policy_compliance_rate", "sex_ratio_at_birth")
 

@@ -36,6 +36,7 @@ PAGES = {  # page → the parameters it reads besides the sidebar's
     "unit_detail.py": ("unit",),
     "assessment.py": ("as_level",),
     "targets.py": (),
+    "data_import.py": (),
 }
 # Stand-ins for the demo's codes, known only once it is built.
 COUNTY, TOWN, VILLAGE, OTHER_VILLAGE = "@county", "@township", "@village", "@other_village"
@@ -171,6 +172,7 @@ TITLES = {  # each page's title (its name, then the unit's)
     "map.py": "page_map",
     "assessment.py": "page_assessment",
     "targets.py": "page_targets",
+    "data_import.py": "page_import",
 }
 
 

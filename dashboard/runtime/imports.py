@@ -1,0 +1,161 @@
+"""The 数据导入 page's imports in the session: an upload is planned (read, checked, compared
+with the database) as a job, its plan kept until the user confirms or drops it, then
+committed as a job; the latest import can be undone as a job. Each job's end is collected
+once, on the next run of the page, into what the page says (``Outcome``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from dashboard.runtime import jobs, uploads
+from queries.ingest.errors import ImportFailed
+from queries.ingest.limits import max_upload_bytes
+from queries.ingest.load import commit_plan, plan_import
+from queries.ingest.undo import undo_latest
+
+log = logging.getLogger(__name__)
+
+PLAN_JOB, COMMIT_JOB, UNDO_JOB = "im_plan_job", "im_commit_job", "im_undo_job"
+# Each job and the text of its progress bar (i18n keys).
+LABELS = {PLAN_JOB: "im_planning", COMMIT_JOB: "im_committing", UNDO_JOB: "im_undoing"}
+_PLAN, _PATH, _NAME, _SAID = "im_plan", "im_path", "im_name", "im_said"
+
+
+@dataclass
+class Outcome:
+    """What the page says about the last job that ended: a success (i18n key and its
+    values) or the errors of a refused file."""
+
+    flash: tuple[str, dict] | None = None
+    refused: ImportFailed | None = None
+    refused_name: str = ""
+
+
+def _progress(job: jobs.Job):
+    return lambda done, total, step: job.report(done / max(total, 1), step)
+
+
+def check_upload(name: str, size: int) -> tuple[str, dict] | None:
+    """Why an upload is not even read (i18n key and values), or None."""
+    if uploads.kind(name) is None:
+        return "im_wrong_kind", {"name": name}
+    limit = max_upload_bytes()
+    if size > limit:
+        return "im_too_big", {"name": name, "mb": size / 2**20, "limit": limit / 2**20}
+    return None
+
+
+def plan(engine: Engine, name: str, data: bytes) -> None:
+    """Keep the upload on disk and start checking it; any earlier plan is dropped."""
+    drop()
+    path = uploads.stash(name, data)
+    st.session_state[_PATH], st.session_state[_NAME] = str(path), name
+    st.session_state.pop(_SAID, None)
+    jobs.start(
+        PLAN_JOB,
+        "plan import",
+        lambda job: plan_import(engine, path, file_name=name, progress=_progress(job)),
+    )
+
+
+def commit(engine: Engine, allow_duplicates: bool) -> None:
+    the_plan = st.session_state[_PLAN]
+    st.session_state.pop(_SAID, None)
+    jobs.start(
+        COMMIT_JOB,
+        "import",
+        lambda job: commit_plan(engine, the_plan, allow_duplicates=allow_duplicates, progress=_progress(job)),
+    )
+
+
+def undo(engine: Engine, name: str) -> None:
+    st.session_state[_NAME] = name
+    st.session_state.pop(_SAID, None)
+    jobs.start(UNDO_JOB, "undo import", lambda job: undo_latest(engine, progress=_progress(job)))
+
+
+def drop() -> None:
+    """Forget the plan and remove its upload."""
+    uploads.discard(st.session_state.pop(_PATH, None))
+    for key in (_PLAN, _NAME, "im_allow"):
+        st.session_state.pop(key, None)
+
+
+def current_plan():
+    return st.session_state.get(_PLAN)
+
+
+def current_name() -> str:
+    return st.session_state.get(_NAME, "")
+
+
+def running() -> tuple[str, str] | None:
+    """The job under way in this session and its progress text's key, if any."""
+    for key, label in LABELS.items():
+        if jobs.running(key):
+            return key, label
+    return None
+
+
+def collect() -> Outcome:
+    """Take in the jobs that ended since the last run; what the page says stays until the
+    next job starts."""
+    name = current_name()
+    planned = jobs.pending(PLAN_JOB)
+    if planned is not None and planned.finished.is_set():
+        if isinstance(planned.error, ImportFailed):
+            st.session_state[_SAID] = Outcome(refused=planned.error, refused_name=name)
+            drop()
+        elif planned.error is not None:
+            drop()
+            raise planned.error
+        else:
+            st.session_state[_PLAN] = planned.result
+    committed = jobs.pending(COMMIT_JOB)
+    if committed is not None and committed.finished.is_set():
+        if isinstance(committed.error, ImportFailed):  # e.g. another import ran meanwhile: the plan stays
+            st.session_state[_SAID] = Outcome(refused=committed.error, refused_name=name)
+        elif committed.error is not None:
+            raise committed.error
+        else:
+            report = committed.result
+            totals = report.totals()
+            st.session_state[_SAID] = Outcome(
+                flash=("im_done", {"name": name, "seconds": report.seconds, **totals})
+            )
+            drop()
+    undone = jobs.pending(UNDO_JOB)
+    if undone is not None and undone.finished.is_set():
+        if isinstance(undone.error, ImportFailed):
+            st.session_state[_SAID] = Outcome(refused=undone.error, refused_name=name)
+        elif undone.error is not None:
+            raise undone.error
+        else:
+            st.session_state[_SAID] = Outcome(flash=("im_undone", {"name": name}))
+    said = st.session_state.get(_SAID)
+    return said if isinstance(said, Outcome) else Outcome()
+
+
+def undoable(history: pd.DataFrame) -> dict | None:
+    """The latest import if it can be undone: its name, time and rows, for the page's text."""
+    rows = history[history["undoable"]] if "undoable" in history else history.iloc[0:0]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return {
+        "name": str(row["file_name"]),
+        "when": pd.Timestamp(row["started_at"]).strftime("%Y-%m-%d %H:%M"),
+        "added": int(row["added"]),
+        "replaced": int(row["replaced"]),
+    }
+
+
+def upload_path() -> Path | None:
+    path = st.session_state.get(_PATH)
+    return Path(path) if path else None
