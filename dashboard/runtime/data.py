@@ -394,9 +394,9 @@ def scorecard(db: Source, root: str, year: int, as_of: date, basis: str, parent:
     return shape.scorecard(indicator_table(db, root, year, as_of, basis), parent)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def import_history(db: Source) -> pd.DataFrame:
-    """The latest imports, newest first (``queries.ingest.history``), in the bureau's time."""
+    """The latest imports, newest first (``queries.ingest.history``). Not cached: a refused
+    import is recorded without a new data version, and the 50 rows cost a millisecond."""
     from queries.ingest.history import history
 
     with _engine(db.url).connect() as conn:
