@@ -153,7 +153,7 @@ def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     geometry = frame.geometry.name
     renamed = {c: decode(c) for c in frame.columns if c != geometry}
     for column in renamed:
-        if frame[column].dtype == object:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
             frame[column] = frame[column].map(decode)
     cut = sum("\ufffd" in name for name in renamed.values())
     log.warning(

@@ -4,8 +4,9 @@
 WGS84 moved by a deliberate, smooth, non-linear offset of some 300–700 m; Baidu adds its
 own rotation on top (BD-09). A boundary file traced on such a map is as far off when drawn
 as WGS84. The formulas are the published ones (eviltransform, googollee/eviltransform and
-its Python port on PyPI): WGS84 → GCJ-02 is closed-form; GCJ-02 → WGS84 has no closed form,
-so it is found by fixed-point iteration of the forward offset until the point maps back
+its Python port on PyPI): WGS84 → GCJ-02 and GCJ-02 → BD-09 are closed-form; the inverses
+are not (BD-09's published inverse is off by up to 1e-6°), so each is
+found by fixed-point iteration of the forward formula until the point maps back
 within ``TOLERANCE`` (the offset varies slowly, so each round cuts the error some 400-fold:
 four rounds reach 1e-10° from the 0.005° of the first guess).
 Outside China's rough bounding box the offset is not applied, by GCJ-02's own definition,
@@ -82,17 +83,23 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(inside, lon + d_lon, lon), np.where(inside, lat + d_lat, lat)
 
 
+def _invert(forward: Callable, lon: np.ndarray, lat: np.ndarray, start: tuple[np.ndarray, np.ndarray]):
+    """The point ``forward`` maps to (lon, lat), by fixed-point iteration from ``start``."""
+    x_lon, x_lat = start
+    for _ in range(MAX_ROUNDS):
+        f_lon, f_lat = forward(x_lon, x_lat)
+        e_lon, e_lat = f_lon - lon, f_lat - lat
+        x_lon, x_lat = x_lon - e_lon, x_lat - e_lat
+        if np.all(np.abs(e_lon) < TOLERANCE) and np.all(np.abs(e_lat) < TOLERANCE):
+            break
+    return x_lon, x_lat
+
+
 def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     """The WGS84 point whose GCJ-02 position is (lon, lat), within ``TOLERANCE``."""
     lon, lat = _arrays(lon, lat)
     inside = in_china(lon, lat)
-    w_lon, w_lat = lon.copy(), lat.copy()
-    for _ in range(MAX_ROUNDS):
-        g_lon, g_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = g_lon - lon, g_lat - lat
-        w_lon, w_lat = w_lon - e_lon, w_lat - e_lat
-        if np.all(np.abs(e_lon) < TOLERANCE) and np.all(np.abs(e_lat) < TOLERANCE):
-            break
+    w_lon, w_lat = _invert(wgs84_to_gcj02, lon, lat, (lon, lat))
     return np.where(inside, w_lon, lon), np.where(inside, w_lat, lat)
 
 
@@ -108,12 +115,14 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """The published inverse (within about 1e-6°), refined by iteration to ``TOLERANCE``."""
     lon, lat = _arrays(lon, lat)
     x, y = lon - 0.0065, lat - 0.006
     z = np.hypot(x, y) - 0.00002 * np.sin(y * X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * X_PI)
     inside = in_china(lon, lat)
-    return np.where(inside, z * np.cos(theta), lon), np.where(inside, z * np.sin(theta), lat)
+    g_lon, g_lat = _invert(gcj02_to_bd09, lon, lat, (z * np.cos(theta), z * np.sin(theta)))
+    return np.where(inside, g_lon, lon), np.where(inside, g_lat, lat)
 
 
 def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:

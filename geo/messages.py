@@ -61,13 +61,13 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "no_crs": (
         "没有声明坐标参考系；请补上 .prj 文件或设置图层的坐标系（如 EPSG:4490 CGCS2000、"
-        "EPSG:4549 CGCS2000 三度带高斯-克吕格 中央经线 120°E）",
+        "EPSG:4549 CGCS2000 三度带高斯-克吕格投影、中央经线东经 120°）",
         "declares no coordinate reference system; add the .prj file or set the layer's CRS "
         "(e.g. EPSG:4490 CGCS2000, EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E)",
     ),
     "no_crs_layer": (
         "图层“{layer}”没有声明坐标参考系；请补上 .prj 文件或设置图层的坐标系（如 EPSG:4490 CGCS2000、"
-        "EPSG:4549 CGCS2000 三度带高斯-克吕格 中央经线 120°E）",
+        "EPSG:4549 CGCS2000 三度带高斯-克吕格投影、中央经线东经 120°）",
         "declares no coordinate reference system (layer '{layer}'); add the .prj file or set the layer's CRS "
         "(e.g. EPSG:4490 CGCS2000, EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E)",
     ),

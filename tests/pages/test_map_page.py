@@ -5,6 +5,7 @@ a click opens the unit, and a bad boundary file is a message, not a broken app."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,8 @@ def db_url(app_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv("POPDASH_BOUNDARIES", raising=False)
     monkeypatch.delenv("POPDASH_BOUNDARY_CODE_COLUMN", raising=False)
     monkeypatch.delenv("POPDASH_TILE_URL", raising=False)
+    monkeypatch.delenv("POPDASH_TILE_CRS", raising=False)
+    monkeypatch.delenv("POPDASH_BOUNDARY_CRS", raising=False)
     yield app_env
 
 
@@ -148,12 +151,65 @@ def test_bad_boundary_file_is_a_message_and_the_app_goes_on(db_url, tmp_path, mo
     broken.write_text("{not json", encoding="utf-8")
     monkeypatch.setenv("POPDASH_BOUNDARIES", str(broken))
     at = open_map()
-    warnings = [w.value for w in at.warning]
-    assert any("boundary file cun.geojson: cannot be read" in w for w in warnings), warnings
+    assert [w.value for w in at.warning] == [
+        "地图无法显示：边界文件 cun.geojson：无法作为 GeoJSON、GeoPackage 或 Shapefile 读取，文件可能已损坏。"
+        "其他页面不受影响。"
+    ]
     assert not at.get("component_instance")
     at.switch_page(SCORECARD)
     at.run()
     assert not at.exception and at.title[0].value.startswith(t("page_scorecard"))
+
+
+def test_boundary_errors_in_the_pages_language(db_url, tmp_path, monkeypatch):
+    points = tmp_path / "村界.geojson"
+    points.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": COUNTY_CODE},
+                        "geometry": {"type": "Point", "coordinates": [119.5, 29.2]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("POPDASH_BOUNDARIES", str(points))
+    zh = [w.value for w in open_map().warning]
+    assert zh == [
+        "地图无法显示：边界文件 村界.geojson：没有面状图形，只有点；地图需要各单位的区域范围。其他页面不受影响。"
+    ]
+    en = [w.value for w in open_map(lang="en").warning]
+    assert en == [
+        "The map cannot be drawn: boundary file 村界.geojson: has no polygons, only Point; unit areas are "
+        "needed. The other pages work as usual."
+    ]
+    monkeypatch.delenv("POPDASH_BOUNDARIES")
+    monkeypatch.setenv("POPDASH_TILE_URL", "http://gis.intranet/tiles/{z}/{x}/{y}.png")
+    monkeypatch.setenv("POPDASH_TILE_CRS", "bd09")
+    zh = [w.value for w in open_map().warning]
+    assert len(zh) == 1 and zh[0].startswith(
+        "地图无法显示：设置 tile_crs 不能为 bd09：百度瓦片使用自有的投影和编号"
+    )
+    en = [w.value for w in open_map(lang="en").warning]
+    assert len(en) == 1 and en[0].startswith("The map cannot be drawn: tile_crs cannot be bd09: Baidu tiles")
+
+
+def test_shapes_sit_on_gcj02_tiles(db_url, monkeypatch):
+    """The demo's shapes are WGS84; on a GCJ-02 tile server they are sent moved by its offset."""
+    plain = map_args(open_map())["script"]
+    monkeypatch.setenv("POPDASH_TILE_URL", "http://gis.intranet/amap/{z}/{x}/{y}.png")
+    monkeypatch.setenv("POPDASH_TILE_CRS", "gcj02")
+    moved = map_args(open_map())["script"]
+    assert "gis.intranet/amap" in moved
+    first = r'"geometry":\{"type":"(?:Multi)?Polygon","coordinates":\[+(-?[\d.]+),(-?[\d.]+)'
+    (x0, y0), (x1, y1) = (tuple(map(float, re.search(first, s).groups())) for s in (plain, moved))
+    # 500-odd metres east-south-east near 29.2° N, 119.5° E, as GCJ-02 moves that part of China
+    assert 0.004 < x1 - x0 < 0.006 and -0.004 < y1 - y0 < -0.002
 
 
 def test_real_boundary_file_with_a_gap_is_reported(db_url, tmp_path, monkeypatch, engine_table):
