@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -235,6 +236,46 @@ def test_real_boundary_file_with_a_gap_is_reported(db_url, tmp_path, monkeypatch
     assert "⚠" in report.label and "cun.gpkg" in report.label and "CUN_DM" in report.label
     assert missing in list(report.dataframe[0].value[t("code")])
     assert f'"code":"{missing}"' not in map_args(at)["script"]
+
+
+def test_a_gcj02_file_with_the_156_prefix_lands_where_the_demo_is(db_url, tmp_path, monkeypatch):
+    """The demo's villages traced on a GCJ-02 web map, the county coded 156 + adcode, and
+    the townships padded to 12 digits: with boundary_crs = gcj02 the map is the demo's own."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.demo import demo_boundaries
+    from geo.gcj02 import transform_geometries, wgs84_to_gcj02
+    from queries.services.catalogue import units_frame
+
+    eng = make_engine(db_url)
+    try:
+        with eng.connect() as conn:
+            units = units_frame(conn)
+    finally:
+        eng.dispose()
+    villages = demo_boundaries(units)
+    towns = villages.dissolve("parent_code", as_index=False)
+    geoms = [*villages.geometry, *towns.geometry, shapely.union_all(villages.geometry.to_numpy())]
+    codes = [*villages["code"], *(c + "000" for c in towns["parent_code"]), "156" + COUNTY_CODE]
+    traced = transform_geometries(geoms, wgs84_to_gcj02)
+    path = tmp_path / "amap.geojson"
+    gpd.GeoDataFrame({"adcode": codes}, geometry=list(traced), crs="EPSG:4326").to_file(path)
+    demo_script = map_args(open_map())["script"]
+
+    monkeypatch.setenv("POPDASH_BOUNDARIES", str(path))
+    monkeypatch.setenv("POPDASH_BOUNDARY_CRS", "GCJ-02")
+    at = open_map()
+    report = at.expander[0]
+    assert "⚠" not in report.label and "amap.geojson" in report.label and "adcode" in report.label
+    assert "坐标按 gcj02 读取并转换为 WGS84。" in [c.value for c in report.caption]
+    number = re.compile(r"-?\d+\.\d+")
+    got = np.array(
+        [float(x) for x in number.findall(map_args(at)["script"].split("coordinates", 1)[1][:4000])]
+    )
+    want = np.array([float(x) for x in number.findall(demo_script.split("coordinates", 1)[1][:4000])])
+    assert len(got) > 50 and len(got) == len(want)
+    assert np.abs(got - want).max() <= 2e-5  # on the 5-decimal grid, the demo's own place
 
 
 def test_english_page(db_url):
