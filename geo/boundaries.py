@@ -44,7 +44,6 @@ plain longitude/latitude) are then moved to WGS84 (``geo.gcj02``).
 
 from __future__ import annotations
 
-import codecs
 import logging
 import re
 from collections import defaultdict
@@ -139,16 +138,13 @@ def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except UnicodeDecodeError:
         pass
-    # latin-1 maps each byte to one character, so the text GDAL passes through is the raw bytes.
-    native = pyogrio.read_info(path, layer=layer, encoding="latin1").get("encoding") or "UTF-8"
-    try:
-        codecs.lookup(native)
-    except LookupError:
-        native = "utf-8"
+    # GDAL passes text through undecoded only when the layer says it is UTF-8 (a .cpg of
+    # UTF-8): other encodings it recodes itself. Read as latin-1, which maps each byte to one
+    # character, the text comes back as the file's bytes, to be decoded as UTF-8 here.
     frame = gpd.read_file(path, layer=layer, engine="pyogrio", encoding="latin1")
 
     def decode(text):
-        return text.encode("latin1").decode(native, errors="replace") if isinstance(text, str) else text
+        return text.encode("latin1").decode("utf-8", errors="replace") if isinstance(text, str) else text
 
     geometry = frame.geometry.name
     renamed = {c: decode(c) for c in frame.columns if c != geometry}
