@@ -319,7 +319,15 @@ TEXT.update(
             "地图无法显示：{reason}。其他页面不受影响。",
             "The map cannot be drawn: {reason}. The other pages work as usual.",
         ),
-        "mp_no_leaflet": ("地图组件缺失：{reason}", "The map library is missing: {reason}"),
+        "mp_no_leaflet": (
+            "地图组件缺失：未安装软件包 xstatic-leaflet（请运行 pip install -r requirements.txt）。",
+            "The map library is missing: the package xstatic-leaflet is not installed "
+            "(pip install -r requirements.txt).",
+        ),
+        "mp_leaflet_files_missing": (
+            "地图组件缺失：{folder} 中没有 {files}。",
+            "The map library is missing: {files} missing from {folder}.",
+        ),
         "mp_source_demo": (
             "演示边界（随演示数据生成，非真实区划）",
             "Demo boundaries (generated with the demo data, not real)",
@@ -336,6 +344,15 @@ TEXT.update(
         ),
         "mp_units_without_shape": ("缺少图形的单位", "Units without a shape"),
         "mp_shapes_without_unit": ("没有对应单位的图形（代码）", "Shapes without a unit (codes)"),
+        "mp_ambiguous_codes": (
+            "代码可对应多个单位、因而未使用的图形",
+            "Shapes not used: their code fits several units",
+        ),
+        "mp_ambiguous_code": ("{code} 可对应 {units}", "{code} fits {units}"),
+        "mp_coordinates": (
+            "坐标按 {crs} 读取并转换为 WGS84。",
+            "Coordinates read as {crs} and converted to WGS84.",
+        ),
         "mp_no_shapes": ("该层级没有可显示的图形。", "No unit of this level has a shape."),
     }
 )
