@@ -221,3 +221,14 @@ def test_duplicates_group_whatever_rows_the_copies_are_on(sqlite_engine):
         line
         == "deaths.csv, column death_id: duplicate death_id — 9× (rows 2, 3, 4, 5, 6 …); first value 'D1'"
     )
+
+
+def test_many_kinds_of_error_still_fit_on_a_screen():
+    errors = [
+        RowError.of("units.csv", None, f"c{i}", "unknown_column", f"c{i}", label="units.csv", columns="code")
+        for i in range(100)
+    ]
+    lines = ImportFailed(errors).lines("en")
+    assert len(lines) == 31
+    assert lines[-1] == "… and 70 more kinds of error (70 errors)"
+    assert ImportFailed(errors).lines("zh")[-1] == "……另有 70 类错误（共 70 处）"
