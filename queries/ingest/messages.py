@@ -124,6 +124,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the county has no parent; leave parent_code empty (got {value})",
         "县（市）没有上级，parent_code 应留空（现为 {value}）",
     ),
+    "county_has_parent_group": (
+        "the county has no parent; leave parent_code empty",
+        "县（市）没有上级，parent_code 应留空",
+    ),
     "parent_required": (
         "empty; {level_a} needs the code of its parent ({parent_a})",
         "为空；{level}须填写其上级（{parent}）的代码",
@@ -137,6 +141,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a second root: {value} is a county, and so is '{other}' (in the database); "
         "there must be exactly one county, the root with an empty parent_code",
         "第二个根单位：{value} 是县（市），数据库中的“{other}”也是；只能有一个县（市），即 parent_code 为空的根单位",
+    ),
+    "second_root_group": (
+        "a second county: there must be exactly one county, the root with an empty parent_code",
+        "多于一个县（市）：只能有一个县（市），即 parent_code 为空的根单位",
     ),
     "no_county": (
         "no county: exactly one unit must have level county and an empty parent_code",
@@ -197,6 +205,9 @@ GROUPED: dict[str, str] = {
     "departure_before_arrival": "departure_before_arrival_group",
     "numerator_over_denominator": "numerator_over_denominator_group",
     "cycle": "cycle_group",
+    "second_root": "second_root_group",
+    "second_root_stored": "second_root_group",
+    "county_has_parent": "county_has_parent_group",
 }
 
 # Parameters holding a unit level, worded by the template's language.
@@ -211,7 +222,11 @@ _LEVEL_A = {
 
 # control, surrogate, format (zero-width) and line-separator characters, shown escaped
 _INVISIBLE = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
-SHOWN_CHARS = 40  # a quoted cell longer than this is cut: a message fits a line
+SHOWN_CHARS = 40
+# Chinese characters and full-width punctuation: no space between two of them, nor beside
+# the punctuation
+_WIDE = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]"
+_WIDE_PUNCT = "[\u3000-\u303f\uff00-\uffef“”]"  # a quoted cell longer than this is cut: a message fits a line
 
 
 def shown(value: str) -> str:
@@ -254,10 +269,15 @@ def reason_text(code: str, lang: Lang, value: str | None, params: dict[str, obje
     if templates is None:  # transitional: read.py's reasons are English text until it is merged
         return code
     template = templates[1] if lang == "zh" else templates[0]
-    text = template.format(value="" if value is None else quoted(value, lang), **_worded(params, lang))
-    if value is None and "{value}" in template:  # a group's reason: the value left out
-        text = re.sub(r" {2,}", " ", text).strip()
-    return text
+    if value is not None or "{value}" not in template:
+        return template.format(value="" if value is None else quoted(value, lang), **_worded(params, lang))
+    # a group's reason: the value left out, and the spaces that stood around it
+    text = template.format(value="\0", **_worded(params, lang))
+    text = re.sub(r" *\0 *", " ", text)
+    text = re.sub(r" (?=[:;,.)）：；，、])|(?<=[(（“]) ", "", text)
+    if lang == "zh":
+        text = re.sub(f"(?<={_WIDE}) (?={_WIDE})|(?<={_WIDE_PUNCT}) | (?={_WIDE_PUNCT})", "", text)
+    return re.sub(r" {2,}", " ", text).strip()
 
 
 def where_text(file: str, row: int | None, column: str | None, lang: Lang) -> str:

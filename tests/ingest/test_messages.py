@@ -232,3 +232,16 @@ def test_many_kinds_of_error_still_fit_on_a_screen():
     assert len(lines) == 31
     assert lines[-1] == "… and 70 more kinds of error (70 errors)"
     assert ImportFailed(errors).lines("zh")[-1] == "……另有 70 类错误（共 70 处）"
+
+
+def test_a_groups_reason_reads_without_the_value():
+    errors = [
+        RowError.of("births.csv", r, "unit_code", "unknown_unit", f"V{r}", units="units.csv") for r in (2, 3)
+    ]
+    assert ImportFailed(errors).lines("zh") == [
+        "births.csv unit_code 列：未知的单位代码：units.csv 和数据库中都没有——2 处（第 2, 3 行）；首个错误值 “V2”"
+    ]
+    assert ImportFailed(errors).lines("en") == [
+        "births.csv, column unit_code: unknown unit_code: not in units.csv nor in the database — 2× (rows 2, 3); "
+        "first value 'V2'"
+    ]
