@@ -83,9 +83,9 @@ class Findings:
     ) -> None:
         """Record an error for every row in ``mask`` (or one file-level error when mask is None).
 
-        ``code`` is a key of ``messages.MESSAGES``, the same for every row. ``value`` is the bad cell quoted in the
-        message: ``CELL`` for the column's cell as the file wrote it, an array aligned with
-        the table, a function of the mask, or (file-level) the text itself. A parameter may
+        ``code`` is a key of ``messages.MESSAGES``, the same for every row. ``value`` is the
+        bad cell quoted in the message: ``CELL`` for the column's cell as the file wrote it,
+        an array aligned with the table, a function of the mask, or (file-level) the text. A parameter may
         be an array aligned with the table or a function of the mask, to differ by row.
         """
         name = t.name if isinstance(t, Table) else t
