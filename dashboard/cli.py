@@ -1,6 +1,7 @@
 """``python -m dashboard import|indicators|demo|report``: the pages' numbers for scripts.
 
-Every failure ends in one line on stderr and a non-zero exit, never a traceback.
+Every failure ends in one line on stderr and a non-zero exit, never a traceback; a refused
+import adds its errors grouped by file, column and reason, a screen at most.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from queries.store.db import first_line
 log = logging.getLogger(__name__)
 
 CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status", "verdict"]
+
+
+# Groups of import errors printed at most (one line each, and one for those left out).
+IMPORT_ERROR_LINES = 30
 
 
 class CliError(Exception):
@@ -106,9 +111,12 @@ def _import(args) -> int:
     try:
         report = import_path(engine, args.path, progress=_progress_on_terminal())
     except ImportFailed as exc:
-        for err in exc.errors[1:]:
-            print(f"  {err}", file=sys.stderr)
-        raise CliError(str(exc)) from None
+        # The first error as it is, then every error grouped by file, column and reason: a
+        # screen at most, whatever the number of bad rows.
+        lines = [exc.one_line("en")]
+        if len(exc.errors) > 1:
+            lines += [f"  {line}" for line in exc.lines("en", limit=IMPORT_ERROR_LINES)]
+        raise CliError("\n".join(lines)) from None
     print(report.summary())
     return 0
 

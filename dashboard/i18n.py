@@ -548,8 +548,6 @@ TEXT.update(
             "The template has {n} errors; no target was saved. Correct them and upload again:",
         ),
         "tg_row": ("行号", "Row"),
-        "tg_column": ("列", "Column"),
-        "tg_reason": ("原因", "Reason"),
         "tg_old": ("原目标", "Old"),
         "tg_new": ("新目标", "New"),
         "tg_change": ("变化", "Change"),
@@ -609,5 +607,17 @@ TEXT.update(
             "This page met an internal error and could not be shown in full. Reference: {ref}. "
             "Please give this number to the administrator; the details are in the server log.",
         ),
+    }
+)
+
+# --- an import's errors, grouped (components.import_errors) -------------------------------------
+TEXT.update(
+    {
+        "ie_file": ("文件", "File"),
+        "ie_column": ("列", "Column"),
+        "ie_reason": ("原因", "Reason"),
+        "ie_count": ("处数", "Count"),
+        "ie_rows": ("行号（前几处）", "First rows"),
+        "ie_value": ("首个错误值", "First value"),
     }
 )

@@ -9,7 +9,9 @@ Modules, in the order an import passes through them:
 
 * ``read``: a folder of ``<table>.csv`` files or an ``.xlsx`` workbook read as raw text.
 * ``spec``: the format as data: tables, columns, kinds, bounds, keys, how errors name files.
-* ``errors``: ``RowError`` (one bad cell or file) and ``ImportFailed``.
+* ``messages``: every message an import gives, by code, in English and Chinese.
+* ``errors``: ``RowError`` (one bad cell or file: a message code, the cell, parameters),
+  ``ImportFailed``, and the errors grouped by file, column and reason to fit a screen.
 * ``values``: cells parsed into numpy arrays (text, numbers, dates); array helpers.
 * ``checking``: a table under check (``Table``) and the errors found so far (``Findings``).
 * ``cells``: each file's header, and every cell against its column's declaration.
@@ -24,6 +26,12 @@ A new import check goes where its rule lives: a column's kind or bound is a line
 ``spec.SPEC``; a rule on one cell goes in ``cells``, on several cells of one file in
 ``rows``, on the unit tree in ``tree``, and one that needs the database or another file in
 ``lookups``. Each records its errors with ``Findings.add`` and is called from ``validate``.
+An error is never finished text: it is a code of ``messages.MESSAGES`` (add it there with
+its English and Chinese templates), the bad cell and the message's parameters, so that
+each page words it in its language and a hundred thousand alike group into one line.
+Text is refused on its row where either database would refuse or change it (``cells``:
+a control character, broken UTF-8, longer than the schema's ``String(n)``), so that SQLite
+and PostgreSQL accept the same imports.
 
 May import: ``queries.store`` (schema, engine, clock, data version), ``queries.engine.registry``
 (indicator codes), ``queries.analytics.lifecycle`` (the derived tables refreshed in the load's

@@ -128,12 +128,7 @@ def import_frames(
             "import from %s refused by the database (%s), nothing written", label_all, type(exc).__name__
         )
         raise ImportFailed(
-            RowError(
-                label_all,
-                None,
-                None,
-                f"the database refused the import, nothing was written: {first_line(exc)}",
-            )
+            RowError.of(label_all, None, None, "database_refused", detail=first_line(exc))
         ) from exc
     _after_bulk_load(engine)
     log.info(

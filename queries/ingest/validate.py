@@ -1,8 +1,8 @@
 """``validate``: every check of an import, before anything is written; DB-ready frames out.
 
 It reports every bad cell of every file at once, in ``ImportFailed``, with its file,
-spreadsheet row number (header = row 1), column and a plain-English reason (one reason per
-cell: the first found). Each column is parsed once into a numpy array and every check is an
+spreadsheet row number (header = row 1), column, the cell and a message code that each
+page words in its language (``messages.MESSAGES``; one reason per cell: the first found). Each column is parsed once into a numpy array and every check is an
 array operation; Python loops only over the errors found, to word them.
 
 Rules the interchange spec leaves open, fixed here and in the checks:
@@ -19,6 +19,9 @@ Rules the interchange spec leaves open, fixed here and in the checks:
 * ``reported`` takes only the survey-reported indicators, and its numerator may not exceed
   its denominator (they are % rates). ``target`` may not be negative.
 * A unit may not change to a township or the county while the database holds data rows on it.
+* Text is stored alike by SQLite and PostgreSQL: a cell holding a control character (NUL,
+  tab, line break…) or broken text (lone surrogates), or longer than its database column's
+  ``String(n)``, is refused on its row instead of by one database only, for the whole import.
 """
 
 from __future__ import annotations

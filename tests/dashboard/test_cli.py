@@ -132,3 +132,36 @@ def test_import_of_a_bad_file_names_file_row_column_and_changes_nothing(demo_db_
     assert "births.csv row 2, column unit_code" in first and "NOPE" in first
     assert "Traceback" not in out.stderr
     assert cli("indicators", "--year", "2025", "--db", demo_db_url).stdout == before
+
+
+def test_a_hundred_thousand_bad_rows_fit_on_a_screen(tmp_path, capsys, monkeypatch):
+    """Run as a script would, through ``main``: the errors grouped, not one line a row."""
+    from dashboard import cli as command
+    from dashboard.runtime import logs
+    from tests.ingest.test_import import county, write
+
+    monkeypatch.setenv(logs.LOG_DIR_ENV, str(tmp_path / "logs"))
+    try:
+        url = f"sqlite:///{tmp_path}/cli.sqlite"
+        assert command.main(["import", str(write(tmp_path / "base", county())), "--db", url]) == 0
+        header = "birth_id,unit_code,birth_date,sex,birth_order,in_policy,registered,resident\n"
+        rows = "".join(f"X{i},V1,2024-02-3{i % 10},F,1,1,1,1\n" for i in range(100_000))  # 30, 31 ... 39 Feb
+        (tmp_path / "bad").mkdir()
+        (tmp_path / "bad" / "births.csv").write_text(header + rows, encoding="utf-8")
+        capsys.readouterr()
+
+        assert command.main(["import", str(tmp_path / "bad"), "--db", url]) == 2
+        err = capsys.readouterr().err
+        lines = err.splitlines()
+        assert 2 <= len(lines) <= 40, err[:2000]
+        assert lines[0] == (
+            "error: births.csv row 2, column birth_date: '2024-02-30' is not a YYYY-MM-DD date "
+            "(and 99,999 more errors)"
+        )
+        assert lines[1] == (
+            "  births.csv, column birth_date: is not a YYYY-MM-DD date — 100,000× (rows 2, 3, 4, 5, 6 …); "
+            "first value '2024-02-30'"
+        )
+    finally:
+        monkeypatch.undo()
+        logs.setup()  # back to the default log file, for the tests that follow

@@ -429,7 +429,7 @@ def test_future_year(engine, base, tmp_path):
 def test_departure_before_arrival(engine, base, tmp_path):
     exc = bad_case(tmp_path, base, engine, lambda d: d["migrants"][1].update(departure_date="2023-12-31"))
     assert_error(
-        exc, "migrants.csv row 3, column departure_date: ", "2023-12-31 is before arrival 2024-01-10"
+        exc, "migrants.csv row 3, column departure_date: ", "'2023-12-31' is before arrival 2024-01-10"
     )
 
 
@@ -490,7 +490,7 @@ def test_reported_takes_only_reported_indicators(engine, base, tmp_path):
 
 def test_reported_numerator_above_denominator(engine, base, tmp_path):
     exc = bad_case(tmp_path, base, engine, lambda d: d["reported"][1].update(numerator="60"))
-    assert_error(exc, "reported.csv row 3, column numerator: ", "60 is greater than denominator 50")
+    assert_error(exc, "reported.csv row 3, column numerator: ", "'60' is greater than denominator 50")
 
 
 def test_empty_required_value(engine, base, tmp_path):
