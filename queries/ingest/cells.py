@@ -98,7 +98,7 @@ def _check_column(found: Findings, t: Table, c: Col, today: date) -> None:
             found.add(t, bad, c.name, "not_one_of", value=CELL, allowed=", ".join(c.allowed))
     elif c.kind == "date":
         parsed, missing, bad = values.dates(s, as_text)
-        found.add(t, bad, c.name, lambda m: quoted(m) + " is not a YYYY-MM-DD date")
+        found.add(t, bad, c.name, "not_a_date", value=CELL)
         fine = ~missing & ~bad
         early = fine & (parsed < np.datetime64(MIN_DATE.date().isoformat(), "us"))
         found.add(t, early, c.name, lambda m: quoted(m) + f" is before {MIN_DATE.date()}")
