@@ -3,7 +3,7 @@ is refused in well under a second, before it takes memory or minutes.
 
 Settings (``queries.store.config.setting``: ``POPDASH_<NAME>`` or ``.streamlit/secrets.toml``):
 
-* ``import_max_file_mb`` (300): one file: a CSV, a workbook, a zip, or a CSV inside a zip.
+* ``import_max_file_mb`` (100): one file: a CSV, a workbook, a zip, or a CSV inside a zip.
 * ``import_max_rows`` (5,000,000): rows of one file or sheet (a CSV's line count is checked
   before reading; a workbook's declared sheet size before loading it).
 * ``import_max_unpacked_mb`` (1024): what a workbook or zip holds once unpacked, all its
@@ -29,7 +29,7 @@ RATIO_FROM = MB
 
 @dataclass(frozen=True)
 class Limits:
-    file_mb: float = 300
+    file_mb: float = 100
     rows: int = 5_000_000
     unpacked_mb: float = 1024
     ratio: float = 100

@@ -85,6 +85,8 @@ def read_workbook(path: Path, limits: Limits, progress=None) -> dict[str, pd.Dat
                 frames[table] = pd.DataFrame()
     if errors:
         raise ImportFailed(errors)
+    if progress is not None:
+        progress(len(names), len(names), "read")
     return frames
 
 
