@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "has {cells} cells; the header has {header}",
         "有 {cells} 个单元格，而标题行只有 {header} 个",
     ),
+    "unclosed_quote": (
+        'a cell opens a quote (") that is never closed; the rest of the file would be that one cell',
+        '某个单元格以引号（"）开头却没有结束引号，文件其余部分都会被当作这一个单元格',
+    ),
     "not_csv": ("is not a readable CSV file: {reason}", "不是可读取的 CSV 文件：{reason}"),
     "not_utf8_nor_gb": (
         "the text is neither UTF-8 nor GB18030/GBK from this line on; save the file again as UTF-8",

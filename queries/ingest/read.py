@@ -8,7 +8,8 @@ Decisions where interchange.md is silent:
   of the nine ``<table>.csv`` files is an error. Names are matched ignoring case.
 * CSV text is UTF-8 (with or without BOM) or GB18030 (a superset of GBK); another encoding
   is refused, named (``read_csv``). A zip's layout and safety: ``read_zip``.
-* Workbook cells are read as what they show (``read_workbook``).
+* Workbook cells are read as what they show (``read_workbook``). A hidden or empty sheet
+  not named after a table (Excel's empty ``Sheet1``, a sheet WPS keeps) is ignored.
 * Sizes are checked before reading (``limits``).
 
 The readers, one a kind of source: ``read_csv``, ``read_zip``, ``read_workbook``.

@@ -96,6 +96,9 @@ def read_csv(open_file: Opener, label: str, limits: Limits) -> pd.DataFrame:
             raise ImportFailed(
                 RowError.of(label, int(m.group(2)), None, "ragged_row", cells=m.group(3), header=m.group(1))
             ) from exc
+        m = re.search(r"EOF inside string starting at row (\d+)", message)
+        if m:  # pandas counts lines from 0
+            raise ImportFailed(RowError.of(label, int(m.group(1)) + 1, None, "unclosed_quote")) from exc
         raise ImportFailed(RowError.of(label, None, None, "not_csv", reason=message)) from exc
     limits.check_rows(label, len(frame))
     return keep_named(label, frame.fillna(""), names)

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.limits import Limits
@@ -58,11 +58,14 @@ def read_workbook(path: Path, limits: Limits, progress=None) -> dict[str, pd.Dat
             ) from exc
         frames: dict[str, pd.DataFrame] = {}
         errors: list[RowError] = []
+        hidden = {str(m.name) for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
         names = [str(n) for n in book.sheet_names]
         for done, sheet in enumerate(names):
             if progress is not None:
                 progress(done, len(names), f"read {sheet}")
             table = sheet.strip().lower()
+            if table not in TABLE_NAMES and (sheet in hidden or _empty(book, sheet)):
+                continue  # a hidden sheet WPS or a macro keeps, an empty Sheet1 Excel leaves: no data
             if table not in TABLE_NAMES:
                 errors.append(
                     RowError.of(
@@ -131,6 +134,14 @@ def _read_sheet(
     if errors:
         raise ImportFailed(errors)
     return keep_named(label, pd.DataFrame(columns, index=body.index), names)
+
+
+def _empty(book: CalamineWorkbook, sheet: str) -> bool:
+    try:
+        rows = book.get_sheet_by_name(sheet).to_python()
+    except Exception:  # unreadable: reported as an unknown sheet
+        return False
+    return not any(_shown(v).strip() for row in rows for v in row)
 
 
 def _name_at(names: list[str], col: int) -> str | None:

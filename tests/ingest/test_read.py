@@ -157,6 +157,23 @@ def test_a_workbook_from_a_program_reads_typed_cells_as_text(tmp_path):
     assert frame.iloc[0].tolist() == ["1", "330781001201", "2024-03-01", "M", "2", "TRUE", "1", "0"]
 
 
+def test_hidden_and_empty_sheets_not_named_after_a_table_are_ignored(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "births"
+    ws.append(COLUMNS["births"])
+    ws.append(["B1", "V1", "2024-03-01", "M", 1, 1, 1, 1])
+    wb.create_sheet("Sheet1")
+    hidden = wb.create_sheet("WpsReserved")
+    hidden.append(["cell images"])
+    hidden.sheet_state = "hidden"
+    wb.save(tmp_path / "b.xlsx")
+    assert list(read_source(tmp_path / "b.xlsx")) == ["births"]
+    wb["Sheet1"].append(["a note"])
+    wb.save(tmp_path / "b.xlsx")
+    assert_error(refused(tmp_path / "b.xlsx"), "b.xlsx sheet Sheet1: ", "unknown sheet")
+
+
 # --------------------------------------------------------------------------- CSV encodings
 
 
@@ -211,6 +228,17 @@ def test_bytes_neither_utf8_nor_gb18030_are_refused_on_their_line(tmp_path):
     assert texts(refused(folder)) == [
         "units.csv row 4: the text is neither UTF-8 nor GB18030/GBK from this line on; "
         "save the file again as UTF-8"
+    ]
+
+
+def test_an_unclosed_quote_is_refused_on_its_line(tmp_path):
+    folder = write(tmp_path / "q", county())
+    text = (folder / "births.csv").read_text().splitlines()
+    text[2] = text[2].replace(",V2,", ',"V2,')
+    (folder / "births.csv").write_text("\n".join(text) + "\n")
+    assert texts(refused(folder)) == [
+        'births.csv row 3: a cell opens a quote (") that is never closed; the rest of the file would be '
+        "that one cell"
     ]
 
 
