@@ -174,8 +174,10 @@ def _as_text(s: pd.Series, is_id: bool) -> tuple[pd.Series, np.ndarray]:
         f = values[is_num].astype("float64")
         whole = np.isfinite(f) & (np.mod(f, 1, where=np.isfinite(f), out=np.ones_like(f)) == 0)
         exact = whole & (np.abs(f) < EXACT_BELOW)
-        text = pd.Series(f).astype(str).to_numpy(dtype=object)
-        text[exact] = pd.Series(f[exact].astype("int64")).astype(str).to_numpy(dtype=object)
+        # numpy's own number-to-text conversion: pandas' goes through Arrow strings, 6x slower
+        text = np.empty(len(f), dtype=object)
+        text[exact] = f[exact].astype("int64").astype(str).astype(object)
+        text[~exact] = f[~exact].astype(str).astype(object)  # shortest repr: 1.5, 1e+20
         if is_id:
             # Excel keeps 330781199001011234 as 3.30781199001011E+17 and shows it as
             # 330781199001011000: quoted so, the clerk sees which id it was
