@@ -35,8 +35,18 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    imp = sub.add_parser("import", help="import a folder of CSV files or an .xlsx workbook")
-    imp.add_argument("path")
+    imp = sub.add_parser(
+        "import",
+        help="import a folder of CSV files, a .zip of them or an .xlsx workbook",
+        description=(
+            "Import a folder of <table>.csv files, the same zipped, or an .xlsx workbook with a sheet "
+            "per table, all or nothing. CSV text: UTF-8 (with or without BOM) or GB18030/GBK. Dates year "
+            "first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D, YYYY年M月D日, or a date cell. Limits "
+            "(settings): import_max_file_mb 100, import_max_rows 5000000 a file, import_max_unpacked_mb "
+            "1024 for a workbook or zip, import_max_ratio 100."
+        ),
+    )
+    imp.add_argument("path", help="a folder, a .zip or an .xlsx file")
     imp.add_argument("--db", help="database URL (default: the embedded database)")
 
     ind = sub.add_parser("indicators", help="print every indicator for a unit and every unit below it")

@@ -7,7 +7,9 @@ row and writes none. The target template (download, fill in, upload) goes the sa
 
 Modules, in the order an import passes through them:
 
-* ``read``: a folder of ``<table>.csv`` files or an ``.xlsx`` workbook read as raw text.
+* ``read``: a folder of ``<table>.csv`` files, a .zip of them or an ``.xlsx`` workbook read
+  as raw text; ``read_csv`` (encodings, header), ``read_zip`` (layout, safety) and
+  ``read_workbook`` (cells as shown) one a kind of file; ``limits``: sizes checked first.
 * ``spec``: the format as data: tables, columns, kinds, bounds, keys, how errors name files.
 * ``messages``: every message an import gives, by code, in English and Chinese.
 * ``errors``: ``RowError`` (one bad cell or file: a message code, the cell, parameters),

@@ -259,7 +259,7 @@ def read_template(data: bytes, name: str = DEFAULT_LABEL) -> pd.DataFrame:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise _fail(name, "not_xlsx", detail=reason) from exc
+        raise _fail(name, "not_a_workbook", reason=reason) from exc
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         label = name if ws.title == SHEET else f"{name} sheet {ws.title}"

@@ -155,11 +155,11 @@ def test_a_hundred_thousand_bad_rows_fit_on_a_screen(tmp_path, capsys, monkeypat
         lines = err.splitlines()
         assert 2 <= len(lines) <= 40, err[:2000]
         assert lines[0] == (
-            "error: births.csv row 2, column birth_date: '2024-02-30' is not a YYYY-MM-DD date "
+            "error: births.csv row 2, column birth_date: '2024-02-30' is not a date; dates are written year first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日 "
             "(and 99,999 more errors)"
         )
         assert lines[1] == (
-            "  births.csv, column birth_date: is not a YYYY-MM-DD date — 100,000× (rows 2, 3, 4, 5, 6 …); "
+            "  births.csv, column birth_date: is not a date; dates are written year first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日 — 100,000× (rows 2, 3, 4, 5, 6 …); "
             "first value '2024-02-30'"
         )
     finally:

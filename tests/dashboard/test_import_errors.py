@@ -24,7 +24,7 @@ def test_the_table_groups_the_errors_in_chinese():
         {
             "文件": "工作表 births",
             "列": "birth_date",
-            "原因": "不是 YYYY-MM-DD 格式的日期",
+            "原因": "不是日期；日期须年份在前，写作 YYYY-MM-DD、YYYY-M-D、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日",
             "处数": 50_000,
             "行号（前几处）": "2, 3, 4, 5, 6 …",
             "首个错误值": "2024-02-30",
@@ -48,7 +48,7 @@ def test_the_table_in_english():
     first = frame.iloc[0]
     assert (first[t("ie_file", "en")], first[t("ie_reason", "en")]) == (
         "sheet births",
-        "is not a YYYY-MM-DD date",
+        "is not a date; dates are written year first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日",
     )
 
 
