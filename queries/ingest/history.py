@@ -192,8 +192,10 @@ def history(conn: Connection, limit: int = 50) -> pd.DataFrame:
     for col in ("started_at", "finished_at"):
         out[col] = pd.to_datetime(pd.Series([utc(v) for v in out[col]], dtype=object), utc=True)
     for col in ("rows_added", "rows_replaced"):
-        out[col] = [json.loads(v) if v else {} for v in out[col]]
+        out[col] = pd.Series([json.loads(r[col]) if r[col] else {} for r in rows], dtype=object)
     out["undo_kept"] = out["undo_kept"].astype(bool)
     for col in ("undo_of", "error_count"):
         out[col] = out[col].astype("Int64")
+    for col in ("file_hash", "data_version", "error_code"):
+        out[col] = pd.Series([r[col] for r in rows], dtype=object)  # None stays None, not NaN
     return out
