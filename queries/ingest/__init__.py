@@ -21,7 +21,15 @@ Modules, in the order an import passes through them:
 * ``tree``: the unit tree the import would leave: one root, known parents, no cycle, levels.
 * ``lookups``: checks against the database: unit and migrant references, units holding data.
 * ``validate``: ``validate``, which runs every check and returns DB-ready frames.
-* ``load``: ``import_path`` and ``import_frames``: validate, upsert in one transaction, rebuild.
+* ``effect``: what an import changes (added, replaced, unchanged per file and year), from its
+  rows in TEMP tables joined on the key; writing from them; what a change touches.
+* ``doubling``: the guard against records stored already under ids a spreadsheet mangled.
+* ``history``: ``import_log``, a row for every import, target save and undo.
+* ``lock``: one writer at a time (``ImportBusy``).
+* ``undo``: what undoing an import needs, stored as it imports; ``undo_latest``.
+* ``refresh``: where a change reaches the closure and derived tables.
+* ``load``: ``plan_import`` (look, write nothing), ``commit_plan``, ``import_path`` and
+  ``import_frames``: validate, write in one transaction under the lock, rebuild, record.
 * ``targets``: the target template: write it, read it back, preview and save the changes.
 
 A new import check goes where its rule lives: a column's kind or bound is a line of

@@ -312,6 +312,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unknown column {value}; the template has the columns {columns}",
         "无法识别的列 {value}；模板的列为 {columns}",
     ),
+    # whole imports: doubling, one at a time, undo
+    "doubling_suspected": (
+        "{count:,} of the {added:,} rows it would add match records already stored under other ids "
+        "(e.g. row {at}: id '{new_id}', stored as '{stored_id}'): a spreadsheet probably dropped the ids' "
+        "leading zeros. Format the id columns as text, or export the file again from the source "
+        "system; if these really are other records, import anyway (--allow-duplicates on the "
+        "command line, or confirm on the import page)",
+        "拟新增的 {added:,} 行中有 {count:,} 行与库中已有记录内容相同、只是编号不同"
+        "（例如第 {at} 行编号“{new_id}”，库中为“{stored_id}”）：很可能是电子表格去掉了编号前面的 0。"
+        "请把编号列设为文本格式，或从原系统重新导出；如确属不同记录，仍可导入"
+        "（命令行加 --allow-duplicates，或在导入页面确认）",
+    ),
+    "import_busy": (
+        "another import is running (started {started} from {source}); try again when it has finished",
+        "另一项导入正在进行（{started} 开始，文件 {source}）；请等它完成后再试",
+    ),
+    "import_busy_unknown": (
+        "another import is running; try again when it has finished",
+        "另一项导入正在进行；请等它完成后再试",
+    ),
+    "undo_nothing": ("there is no import to undo", "没有可以撤销的导入"),
+    "undo_targets_last": (
+        "the latest change is a target save ({source}, {started}); only an import can be undone, "
+        "and only while nothing has changed after it",
+        "最近一次更改是保存目标（{source}，{started}）；只能撤销导入，且其后不能有其他更改",
+    ),
+    "undo_changed_since": (
+        "the data changed after the latest import ({source}, {started}): targets deleted or the "
+        "derived tables rebuilt; it can no longer be undone",
+        "最近一次导入（{source}，{started}）之后数据又有更改（删除了目标或重建了汇总表），已无法撤销",
+    ),
+    "undo_not_kept": (
+        "the import of {source} ({started}) is too old to undo: only the latest {depth} imports "
+        "can be undone",
+        "{source}（{started}）的导入时间太早，无法撤销：只保留最近 {depth} 次导入的撤销数据",
+    ),
 }
 
 # A code whose message carries its own row's details -> the code its errors group under.

@@ -449,7 +449,7 @@ def save_targets(engine: Engine, frame: pd.DataFrame, today: date | None = None)
     keep = np.isin(np.arange(len(vframe)) + 2, list(write_rows))
     wframe = vframe.mask(np.repeat(~keep[:, None], vframe.shape[1], axis=1), "")
     try:
-        return import_frames(engine, {"targets": wframe}, today=today, source=label)
+        return import_frames(engine, {"targets": wframe}, today=today, source=label, kind="targets")
     except ImportFailed as exc:
         raise _relabel(exc, label) from None
 

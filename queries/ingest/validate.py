@@ -46,7 +46,8 @@ def validate(
 ) -> dict[str, pd.DataFrame]:
     """Check an import against itself and the database behind ``conn``; return DB-ready frames.
 
-    Raises ``ImportFailed`` with every error found. Frames hold the interchange columns;
+    Raises ``ImportFailed`` with every error found. Frames hold the interchange columns (and
+    come back indexed by each row's spreadsheet number);
     values may be strings or already typed. ``labels`` name the tables in errors
     (``spec.default_label``).
     """
@@ -73,7 +74,7 @@ def validate(
 
 
 def _db_frame(t: Table) -> pd.DataFrame:
-    """The table's parsed columns as the database takes them."""
+    """The table's parsed columns as the database takes them, indexed by spreadsheet row."""
     out: dict[str, pd.Series | np.ndarray] = {}
     for c in SPEC[t.name]:
         v = t.values[c.name]
@@ -89,4 +90,4 @@ def _db_frame(t: Table) -> pd.DataFrame:
             out[c.name] = v.astype("float64")
         else:
             out[c.name] = np.nan_to_num(v, nan=0).astype("int64")
-    return pd.DataFrame(out)
+    return pd.DataFrame(out).set_axis(pd.Index(t.rows, name="row"))

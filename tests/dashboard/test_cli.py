@@ -165,3 +165,47 @@ def test_a_hundred_thousand_bad_rows_fit_on_a_screen(tmp_path, capsys, monkeypat
     finally:
         monkeypatch.undo()
         logs.setup()  # back to the default log file, for the tests that follow
+
+
+def test_dry_run_prints_the_effect_then_import_history_and_undo(tmp_path):
+    from tests.ingest.test_effect import changed_county, table_hashes
+    from tests.ingest.test_import import county, write
+
+    db = f"sqlite:///{tmp_path}/cli.sqlite"
+    base, more = write(tmp_path / "base", county()), write(tmp_path / "more", changed_county())
+    assert cli("import", str(base), "--db", db).returncode == 0
+    engine = make_engine(db)
+    before = table_hashes(engine)
+
+    out = cli("import", str(more), "--db", db, "--dry-run")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["file", "year", "added", "replaced", "unchanged"]
+    assert "births.csv 2025 1 0 1" in [" ".join(line.split()) for line in lines]
+    assert " ".join(lines[-2].split()) == "total 2 4 29"
+    assert lines[-1] == "dry run: nothing was written"
+    assert table_hashes(engine) == before
+
+    out = cli("import", str(more), "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "added 2, replaced 4, unchanged 29"
+    out = cli("undo", "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("undid import #2 of more: deleted units.csv 1, births.csv 1; restored ")
+    assert table_hashes(engine, bookkeeping=False) == {
+        k: v
+        for k, v in before.items()
+        if k not in ("data_version", "import_log", *[t for t in before if t.startswith("undo_")])
+    }
+    history = cli("history", "--db", db).stdout.splitlines()
+    assert [line.split()[3:5] for line in history[1:]] == [
+        ["undo", "undone"],
+        ["import", "undone"],
+        ["import", "imported"],
+    ]
+    assert history[1].endswith("more (undid #2)")
+    out = cli("undo", "--db", db)
+    assert out.returncode == 0  # the first import, now the latest not undone
+    out = cli("undo", "--db", db)
+    assert out.returncode == 2 and out.stderr == "error: undo: there is no import to undo\n"
+    engine.dispose()

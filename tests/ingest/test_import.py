@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text
 
-from queries.ingest import load as importer
+from queries.ingest import effect as effects
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.load import ImportReport, import_frames, import_path
 from queries.ingest.read import read_source
-from queries.store.schema import DATA_TABLES, births, metadata, unit_ancestors, units
+from queries.store.schema import BOOKKEEPING_TABLES, DATA_TABLES, births, metadata, unit_ancestors, units
 
 TODAY = date(2025, 6, 30)
 
@@ -143,7 +143,7 @@ def dump(engine) -> dict[str, list[tuple]]:
         return {
             t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
             for t in metadata.sorted_tables
-            if t.name != "data_version"  # a new version with every import, by design
+            if t.name not in BOOKKEEPING_TABLES  # a new version and history row with every import
         }
 
 
@@ -611,14 +611,14 @@ def test_unit_holding_stored_data_cannot_become_a_township(engine, base, tmp_pat
 def test_database_refusal_rolls_back_with_a_one_line_reason(engine, base, monkeypatch):
     import_path(engine, base, today=TODAY)
     before = dump(engine)
-    real = importer.upsert
+    real = effects.write
 
-    def refuse_births(conn, table, frame):
-        real(conn, table, frame)
-        if table.name == "births":
+    def refuse_births(conn, staged, changed, import_id):
+        real(conn, staged, changed, import_id)
+        if staged.table.name == "births":
             conn.execute(text("SELECT no_such_column FROM births"))
 
-    monkeypatch.setattr(importer, "upsert", refuse_births)
+    monkeypatch.setattr(effects, "write", refuse_births)
     data = county()
     data["units"][1]["name"] = "Renamed Town"
     with pytest.raises(ImportFailed) as info:
