@@ -1,6 +1,7 @@
-"""``python -m dashboard import|indicators|demo|report``: the pages' numbers for scripts.
+"""``python -m dashboard import|undo|history|indicators|demo|report``: the pages' numbers for scripts.
 
-Every failure ends in one line on stderr and a non-zero exit, never a traceback.
+Every failure ends in one line on stderr and a non-zero exit, never a traceback; a refused
+import adds its errors grouped by file, column and reason, a screen at most.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import sys
 import time
 from datetime import date
+from typing import NoReturn
 
 from dashboard.runtime import logs
 from dashboard.runtime.settings import database_url, default_url, describe, open_engine
@@ -22,6 +24,10 @@ log = logging.getLogger(__name__)
 CLI_COLUMNS = ["unit_code", "indicator", "numerator", "denominator", "value", "target", "status", "verdict"]
 
 
+# Groups of import errors printed at most (one line each, and one for those left out).
+IMPORT_ERROR_LINES = 30
+
+
 class CliError(Exception):
     pass
 
@@ -30,9 +36,35 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    imp = sub.add_parser("import", help="import a folder of CSV files or an .xlsx workbook")
-    imp.add_argument("path")
+    imp = sub.add_parser(
+        "import",
+        help="import a folder of CSV files, a .zip of them or an .xlsx workbook",
+        description=(
+            "Import a folder of <table>.csv files, the same zipped, or an .xlsx workbook with a sheet "
+            "per table, all or nothing. CSV text: UTF-8 (with or without BOM) or GB18030/GBK. Dates year "
+            "first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D, YYYY年M月D日, or a date cell. Limits "
+            "(settings): import_max_file_mb 100, import_max_rows 5000000 a file, import_max_unpacked_mb "
+            "1024 for a workbook or zip, import_max_ratio 100."
+        ),
+    )
+    imp.add_argument("path", help="a folder, a .zip or an .xlsx file")
     imp.add_argument("--db", help="database URL (default: the embedded database)")
+    imp.add_argument(
+        "--dry-run", dest="dry_run", action="store_true", help="print what it would change; write nothing"
+    )
+    imp.add_argument(
+        "--allow-duplicates",
+        dest="allow_duplicates",
+        action="store_true",
+        help="import even rows that match stored records under other ids",
+    )
+
+    und = sub.add_parser("undo", help="undo the latest import")
+    und.add_argument("--db")
+
+    his = sub.add_parser("history", help="print the latest imports, target saves and undos")
+    his.add_argument("--db")
+    his.add_argument("--limit", type=int, default=50)
 
     ind = sub.add_parser("indicators", help="print every indicator for a unit and every unit below it")
     ind.add_argument("--year", type=int, required=True)
@@ -82,7 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         log.info("command %s, database %s", args.command, describe(args.db or database_url()))
-        commands = {"import": _import, "indicators": _indicators, "demo": _demo, "report": _report}
+        commands = {
+            "import": _import,
+            "undo": _undo,
+            "history": _history,
+            "indicators": _indicators,
+            "demo": _demo,
+            "report": _report,
+        }
         code = commands[args.command](args)
         log.info("command %s done in %.1f s", args.command, time.perf_counter() - started)
         return code
@@ -100,16 +139,84 @@ def main(argv: list[str] | None = None) -> int:
 
 def _import(args) -> int:
     from queries.ingest.errors import ImportFailed
-    from queries.ingest.load import import_path
+    from queries.ingest.load import import_path, plan_import
 
     engine = open_engine(args.db, build_demo=False)
     try:
-        report = import_path(engine, args.path, progress=_progress_on_terminal())
+        if args.dry_run:
+            plan = plan_import(engine, args.path, progress=_progress_on_terminal())
+            _print_effect(plan.effect)
+            for err in (d.error() for d in plan.suspects):
+                print(f"would be refused: {err}", file=sys.stderr)
+            return 0
+        report = import_path(
+            engine, args.path, progress=_progress_on_terminal(), allow_duplicates=args.allow_duplicates
+        )
     except ImportFailed as exc:
-        for err in exc.errors[1:]:
-            print(f"  {err}", file=sys.stderr)
-        raise CliError(str(exc)) from None
+        _fail(exc)
     print(report.summary())
+    added, replaced = (int(report.effect[c].sum()) for c in ("added", "replaced"))
+    print(f"added {added:,}, replaced {replaced:,}, unchanged {int(report.effect['unchanged'].sum()):,}")
+    return 0
+
+
+def _fail(exc) -> NoReturn:
+    """The first error as it is, then every error grouped by file, column and reason: a
+    screen at most, whatever the number of bad rows."""
+    lines = [exc.one_line("en")]
+    if len(exc.errors) > 1:
+        lines += [f"  {line}" for line in exc.lines("en", limit=IMPORT_ERROR_LINES)]
+    raise CliError("\n".join(lines)) from None
+
+
+def _print_effect(effect) -> None:
+    """The effect as a table on stdout: file, year, added, replaced, unchanged."""
+    import pandas as pd
+
+    print(f"{'file':<28} {'year':>4} {'added':>9} {'replaced':>9} {'unchanged':>9}")
+    for r in effect.to_dict("records"):
+        year = "" if pd.isna(r["year"]) else str(r["year"])
+        print(f"{r['file']:<28} {year:>4} {r['added']:>9,} {r['replaced']:>9,} {r['unchanged']:>9,}")
+    print(
+        f"{'total':<28} {'':>4} {int(effect['added'].sum()):>9,} {int(effect['replaced'].sum()):>9,} "
+        f"{int(effect['unchanged'].sum()):>9,}"
+    )
+    print("dry run: nothing was written")
+
+
+def _undo(args) -> int:
+    from queries.ingest.errors import ImportFailed
+    from queries.ingest.undo import undo_latest
+
+    engine = open_engine(args.db, build_demo=False)
+    try:
+        report = undo_latest(engine, progress=_progress_on_terminal())
+    except ImportFailed as exc:
+        _fail(exc)
+    print(report.summary())
+    return 0
+
+
+def _history(args) -> int:
+    from queries.ingest.history import history
+    from queries.store.clock import zone
+
+    engine = open_engine(args.db, build_demo=False)
+    with engine.connect() as conn:
+        rows = history(conn, args.limit)
+    print(f"{'id':>4}  {'started':<16}  {'kind':<7} {'result':<8} {'added':>9} {'replaced':>9}  file")
+    for r in rows.to_dict("records"):
+        started = r["started_at"].tz_convert(zone()).strftime("%Y-%m-%d %H:%M")
+        added, replaced = sum(r["rows_added"].values()), sum(r["rows_replaced"].values())
+        what = ""
+        if r["kind"] == "undo":
+            what = f" (undid #{r['undo_of']})"
+        elif r["result"] == "refused":
+            what = f" ({r['error_code']})"
+        print(
+            f"{r['id']:>4}  {started:<16}  {r['kind']:<7} {r['result']:<8} {added:>9,} {replaced:>9,}  "
+            f"{r['file_name']}{what}"
+        )
     return 0
 
 

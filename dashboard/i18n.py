@@ -90,7 +90,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "step_generate": ("生成演示数据", "generating the demo county"),
     "step_validate": ("检查记录", "checking the records"),
     "step_read": ("读取文件", "reading the files"),
-    "step_effect": ("比对已有记录", "comparing with the stored records"),
+    "step_compare": ("比对已有记录", "comparing with the stored records"),
     "step_undo": ("撤销导入", "undoing the import"),
     "step_write": ("写入记录", "writing the records"),
     "step_first_checks": ("统计孕前检查", "counting pre-pregnancy checks"),
@@ -327,7 +327,15 @@ TEXT.update(
             "地图无法显示：{reason}。其他页面不受影响。",
             "The map cannot be drawn: {reason}. The other pages work as usual.",
         ),
-        "mp_no_leaflet": ("地图组件缺失：{reason}", "The map library is missing: {reason}"),
+        "mp_no_leaflet": (
+            "地图组件缺失：未安装软件包 xstatic-leaflet（请运行 pip install -r requirements.txt）。",
+            "The map library is missing: the package xstatic-leaflet is not installed "
+            "(pip install -r requirements.txt).",
+        ),
+        "mp_leaflet_files_missing": (
+            "地图组件缺失：{folder} 中没有 {files}。",
+            "The map library is missing: {files} missing from {folder}.",
+        ),
         "mp_source_demo": (
             "演示边界（随演示数据生成，非真实区划）",
             "Demo boundaries (generated with the demo data, not real)",
@@ -344,6 +352,15 @@ TEXT.update(
         ),
         "mp_units_without_shape": ("缺少图形的单位", "Units without a shape"),
         "mp_shapes_without_unit": ("没有对应单位的图形（代码）", "Shapes without a unit (codes)"),
+        "mp_ambiguous_codes": (
+            "代码可对应多个单位、因而未使用的图形",
+            "Shapes not used: their code fits several units",
+        ),
+        "mp_ambiguous_code": ("{code} 可对应 {units}", "{code} fits {units}"),
+        "mp_coordinates": (
+            "坐标按 {crs} 读取并转换为 WGS84。",
+            "Coordinates read as {crs} and converted to WGS84.",
+        ),
         "mp_no_shapes": ("该层级没有可显示的图形。", "No unit of this level has a shape."),
     }
 )
@@ -539,8 +556,6 @@ TEXT.update(
             "The template has {n} errors; no target was saved. Correct them and upload again:",
         ),
         "tg_row": ("行号", "Row"),
-        "tg_column": ("列", "Column"),
-        "tg_reason": ("原因", "Reason"),
         "tg_old": ("原目标", "Old"),
         "tg_new": ("新目标", "New"),
         "tg_change": ("变化", "Change"),
@@ -697,5 +712,17 @@ TEXT.update(
         "im_undo_confirm": ("确认撤销这次导入", "Yes, undo this import"),
         "im_undo": ("撤销导入", "Undo the import"),
         "im_undone": ("已撤销“{name}”的导入。", "The import of '{name}' was undone."),
+    }
+)
+
+# --- an import's errors, grouped (components.import_errors) -------------------------------------
+TEXT.update(
+    {
+        "ie_file": ("文件", "File"),
+        "ie_column": ("列", "Column"),
+        "ie_reason": ("原因", "Reason"),
+        "ie_count": ("处数", "Count"),
+        "ie_rows": ("行号（前几处）", "First rows"),
+        "ie_value": ("首个错误值", "First value"),
     }
 )

@@ -31,6 +31,7 @@ import shapely
 from numpy.random import PCG64, Generator, SeedSequence
 
 from geo.boundaries import township_shape
+from geo.messages import DemoBoundaryError
 from queries.store.schema import DATA_LEVELS
 
 CENTRE_LON, CENTRE_LAT = 119.5, 29.2
@@ -40,10 +41,6 @@ KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320 * np.cos(np.radians(CENTRE_LAT))
 LLOYD_ROUNDS = 4
 MAX_ATTEMPTS = 40
-
-
-class DemoBoundaryError(ValueError):
-    """The units table cannot be given demo boundaries (no data units, broken tree)."""
 
 
 def _seed(units: pd.DataFrame) -> int:
@@ -198,9 +195,9 @@ def demo_boundaries(units: pd.DataFrame, seed: int | None = None) -> gpd.GeoData
     parent_code), in WGS84, with columns code, name, level, parent_code, geometry."""
     data = units[units["level"].isin(DATA_LEVELS)].copy()
     if data.empty:
-        raise DemoBoundaryError("the units table has no villages or communities")
+        raise DemoBoundaryError("demo_no_villages")
     if data["parent_code"].isna().any():
-        raise DemoBoundaryError("every village and community needs a township (parent_code)")
+        raise DemoBoundaryError("demo_no_township")
     data = data.sort_values("code").reset_index(drop=True)
     data["is_community"] = data["level"] == "community"
     towns = _townships(units, data)
@@ -217,7 +214,7 @@ def demo_boundaries(units: pd.DataFrame, seed: int | None = None) -> gpd.GeoData
             continue
         break
     else:  # pragma: no cover - the retries make this practically unreachable
-        raise DemoBoundaryError(f"no contiguous layout found in {MAX_ATTEMPTS} attempts")
+        raise DemoBoundaryError("demo_no_layout", attempts=MAX_ATTEMPTS)
 
     # Within a township, communities take the points nearest the county's centre.
     order = np.empty(len(data), dtype=np.int64)

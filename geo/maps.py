@@ -3,7 +3,8 @@
 - **Offline**: folium's map loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs
   and tiles from OpenStreetMap. Here the map loads only Leaflet's JS and CSS, from the
   URLs in :class:`LeafletAssets` (the app serves them from an installed package), and
-  draws no base tiles unless a tile URL is given (an intranet tile server).
+  draws no base tiles unless a tile URL is given (an intranet tile server). Tiles in GCJ-02
+  (the ``tile_crs`` setting) get the shapes moved to GCJ-02 too (:func:`geometries_json`).
 - **Light**: one GeoJSON layer with simplified shapes, coordinates rounded to 5 decimals
   (about 1 m) and only the properties the tooltip shows; styles are grouped by folium
   into one small lookup rather than repeated per feature. Above ``CANVAS_ABOVE`` features
@@ -25,6 +26,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from geo.choropleth import LegendEntry, MapFrame
+from geo.gcj02 import FROM_WGS84, transform_geometries
 from geo.simplify import GRID_DEGREES
 
 CANVAS_ABOVE = 2000
@@ -63,9 +65,13 @@ def geometry_json(geom) -> dict:
     return {"type": mapping["type"], "coordinates": _rounded(mapping["coordinates"])}
 
 
-def geometries_json(shapes: gpd.GeoDataFrame) -> dict[str, dict]:
-    """Unit code → GeoJSON geometry, for the (already simplified) shapes of one level."""
-    return {str(c): geometry_json(g) for c, g in zip(shapes["code"], shapes.geometry, strict=True)}
+def geometries_json(shapes: gpd.GeoDataFrame, tile_crs: str = "wgs84") -> dict[str, dict]:
+    """Unit code → GeoJSON geometry, for the (already simplified, WGS84) shapes of one level;
+    moved to GCJ-02 when the base tiles are (``tile_crs``), so the shapes sit on them."""
+    geoms = shapes.geometry.to_numpy()
+    if tile_crs in FROM_WGS84:
+        geoms = transform_geometries(geoms, FROM_WGS84[tile_crs])
+    return {str(c): geometry_json(g) for c, g in zip(shapes["code"], geoms, strict=True)}
 
 
 def tooltip_fields(frame: MapFrame) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ from dashboard.runtime import data
 from dashboard.runtime.settings import setting
 from geo.choropleth import WORD_KEYS, funnel_frame, map_frame
 from geo.maps import build_map, feature_collection, legend_html
+from geo.messages import GeoError
+from geo.source import tile_crs
 from queries.engine import registry
 
 LEVELS = ("township", "village")
@@ -35,7 +37,12 @@ if join is None:
 try:
     leaflet = assets()
 except LeafletMissing as exc:
-    st.error(t("mp_no_leaflet", lang, reason=str(exc)))
+    st.error(exc.text(lang))
+    st.stop()
+try:
+    tiles = tile_crs()
+except GeoError as exc:
+    st.warning(t("mp_bad_boundaries", lang, reason=exc.text(lang)))
     st.stop()
 
 DEFAULT_INDICATOR = registry.interval_judged().code
@@ -78,7 +85,7 @@ root = f.township if level == "village" else None
 pooled_table = data.sex_ratio_pooled(f.db, f.county, years, f.basis, level, f.as_of) if pooled else None
 words = {k: t(f"mp_{k}", lang) for k in WORD_KEYS}
 frame = map_frame(table, indicator, level, words, lang, root=root, pooled=pooled_table)
-geometries = data.map_geometries(f.db, *data.boundary_key(f.db), level)
+geometries = data.map_geometries(f.db, *data.boundary_key(f.db), level, tiles)
 collection = feature_collection(geometries, frame)
 if not collection["features"]:
     st.info(t("mp_no_shapes", lang))
@@ -217,7 +224,8 @@ source = (
     if join.source == "demo"
     else t("mp_source_file", lang, path=join.source, column=join.code_column)
 )
-with st.expander(("⚠ " if join.units_without_shape or join.shapes_without_unit else "") + source):
+flagged = join.units_without_shape or join.shapes_without_unit or join.ambiguous
+with st.expander(("⚠ " if flagged else "") + source):
     st.caption(
         t(
             "mp_join_report",
@@ -243,3 +251,14 @@ with st.expander(("⚠ " if join.units_without_shape or join.shapes_without_unit
     if join.shapes_without_unit:
         st.markdown(f"**{t('mp_shapes_without_unit', lang)}**")
         st.code(", ".join(join.shapes_without_unit[:200]), language=None)
+    if join.ambiguous:
+        st.markdown(f"**{t('mp_ambiguous_codes', lang)}**")
+        sep = "、" if lang == "zh" else ", "
+        st.code(
+            "\n".join(
+                t("mp_ambiguous_code", lang, code=c, units=sep.join(u)) for c, u in join.ambiguous[:200]
+            ),
+            language=None,
+        )
+    if join.crs != "wgs84":
+        st.caption(t("mp_coordinates", lang, crs=join.crs))

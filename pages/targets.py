@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.filters import current
+from dashboard.components.import_errors import errors_frame
 from dashboard.i18n import indicator_name, level_name, t
 from dashboard.runtime import data, jobs
 from queries.ingest.errors import ImportFailed
@@ -32,16 +33,6 @@ def _fmt_target(code: str, value) -> str:
     if value is None or pd.isna(value):
         return "—"
     return f"{float(value):g}"
-
-
-def _errors_frame(exc: ImportFailed) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            t("tg_row", lang): [e.row if e.row is not None else "" for e in exc.errors],
-            t("tg_column", lang): [e.column or "" for e in exc.errors],
-            t("tg_reason", lang): [e.reason for e in exc.errors],
-        }
-    ).astype(str)
 
 
 def _changes_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +64,7 @@ if saving is not None:
     jobs.follow(saving, lambda step: t("tg_saving", lang))
     if isinstance(saving.error, ImportFailed):
         st.error(t("tg_refused", lang, n=len(saving.error.errors)))
-        st.dataframe(_errors_frame(saving.error), hide_index=True)
+        st.dataframe(errors_frame(saving.error, lang), hide_index=True)
     elif saving.error is not None:
         raise saving.error
     else:
@@ -104,7 +95,7 @@ if upload is not None:
             preview = preview_changes(conn, frame)
     except ImportFailed as exc:
         st.error(t("tg_refused", lang, n=len(exc.errors)))
-        st.dataframe(_errors_frame(exc), hide_index=True)
+        st.dataframe(errors_frame(exc, lang), hide_index=True)
     else:
         counts = preview["change"].value_counts()
         c1, c2, c3, c4 = st.columns(4)

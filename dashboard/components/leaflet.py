@@ -15,26 +15,35 @@ from pathlib import Path
 
 import streamlit.components.v1 as components
 
+from dashboard.i18n import t
 from geo.maps import LeafletAssets
 
 REQUIRED = ("leaflet.js", "leaflet.css")
 
 
 class LeafletMissing(RuntimeError):
-    """The Leaflet package is not installed (pip install -r requirements.txt)."""
+    """The Leaflet package is not installed (pip install -r requirements.txt), or lacks
+    ``files`` in ``folder``; :meth:`text` says so in the page's language."""
+
+    def __init__(self, folder: Path | None = None, files: tuple[str, ...] = ()) -> None:
+        self.folder, self.files = folder, files
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        if self.folder is None:
+            return t("mp_no_leaflet", lang)
+        return t("mp_leaflet_files_missing", lang, files=", ".join(self.files), folder=str(self.folder))
 
 
 def asset_dir() -> Path:
     try:
         from xstatic.pkg import leaflet
     except ImportError as exc:
-        raise LeafletMissing(
-            "the package xstatic-leaflet is not installed (pip install -r requirements.txt)"
-        ) from exc
+        raise LeafletMissing() from exc
     folder = Path(leaflet.BASE_DIR)
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    missing = tuple(name for name in REQUIRED if not (folder / name).is_file())
     if missing:
-        raise LeafletMissing(f"{', '.join(missing)} missing from {folder}")
+        raise LeafletMissing(folder, missing)
     return folder
 
 

@@ -25,7 +25,8 @@ def file_names(year: int) -> tuple[str, str]:
 def default_boundaries(conn: Connection):
     """(boundaries, "") for the database's units, or (None, why there is no map): the
     same boundaries as the map page (geo.source)."""
-    from geo.source import BOUNDARY_ERRORS, boundary_source, load
+    from geo.messages import GeoError
+    from geo.source import boundary_source, load
 
     units = units_frame(conn)
     chosen = boundary_source(units)
@@ -33,8 +34,8 @@ def default_boundaries(conn: Connection):
         return None, t("mp_no_boundaries", "zh")
     try:
         return load(chosen, units), ""
-    except BOUNDARY_ERRORS as exc:
-        return None, t("mp_bad_boundaries", "zh", reason=str(exc))
+    except GeoError as exc:  # the papers are in Chinese
+        return None, t("mp_bad_boundaries", "zh", reason=exc.text("zh"))
 
 
 def assessment_workbook(

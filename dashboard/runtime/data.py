@@ -237,44 +237,48 @@ def service_mix(db: Source, root: str, year: int, as_of: date) -> pd.DataFrame:
 # --- map page -------------------------------------------------------------------------------
 
 
-def boundary_key(db: Source) -> tuple[str, float, str | None]:
-    """(source, modification time, code column) of the boundaries for ``db``: plain values
-    for the caches (geo.source decides them)."""
+def boundary_key(db: Source) -> tuple[str, float, str | None, str]:
+    """(source, modification time, code column, coordinates) of the boundaries for ``db``:
+    plain values for the caches (geo.source decides them)."""
     from geo.source import boundary_source
 
     chosen = boundary_source(units(db))
-    return chosen.source, chosen.stamp, chosen.column
+    return chosen.source, chosen.stamp, chosen.column, chosen.crs
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _boundaries(db: Source, source: str, stamp: float, column: str | None):
+def _boundaries(db: Source, source: str, stamp: float, column: str | None, crs: str):
     from geo.source import BoundarySource, load
 
-    return load(BoundarySource(source, stamp, column), units(db))
+    return load(BoundarySource(source, stamp, column, crs), units(db))
 
 
 def boundaries(db: Source, lang: str = "zh"):
-    """(BoundaryJoin, "") or (None, a one-line message saying why there is no map)."""
-    from geo.source import BOUNDARY_ERRORS
+    """(BoundaryJoin, "") or (None, a one-line message in ``lang`` saying why there is no map)."""
+    from geo.messages import GeoError
 
-    source, stamp, column = boundary_key(db)
+    source, stamp, column, crs = boundary_key(db)
     if not source:
         return None, t("mp_no_boundaries", lang)
     try:
         with st.spinner(t("mp_loading_boundaries", lang)):
-            return _boundaries(db, source, stamp, column), ""
-    except BOUNDARY_ERRORS as exc:
-        return None, t("mp_bad_boundaries", lang, reason=str(exc))
+            return _boundaries(db, source, stamp, column, crs), ""
+    except GeoError as exc:
+        return None, t("mp_bad_boundaries", lang, reason=exc.text(lang))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def map_geometries(db: Source, source: str, stamp: float, column: str | None, level: str) -> dict[str, dict]:
-    """Unit code → simplified GeoJSON geometry of the units of ``level``, as sent to the browser."""
+def map_geometries(
+    db: Source, source: str, stamp: float, column: str | None, crs: str, level: str, tile_crs: str
+) -> dict[str, dict]:
+    """Unit code → simplified GeoJSON geometry of the units of ``level``, as sent to the
+    browser: WGS84, or GCJ-02 to sit on GCJ-02 tiles (``tile_crs``)."""
     from geo.maps import geometries_json
     from geo.simplify import simplify_coverage
 
-    shapes = _boundaries(db, source, stamp, column).level(level)
-    return geometries_json(shapes.set_geometry(list(simplify_coverage(shapes.geometry.to_numpy()))))
+    shapes = _boundaries(db, source, stamp, column, crs).level(level)
+    simplified = shapes.set_geometry(list(simplify_coverage(shapes.geometry.to_numpy())))
+    return geometries_json(simplified, tile_crs)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

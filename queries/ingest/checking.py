@@ -18,9 +18,6 @@ from queries.ingest.errors import RowError
 from queries.ingest.spec import SPEC, TABLE_NAMES, label
 from queries.ingest.values import Mask
 
-# A reason for every masked row: one text for all, an array aligned with the table, or a
-# function of the mask, called only when there are errors (wording costs more than checking).
-Reason = str | np.ndarray | Callable[[Mask], "np.ndarray | list"]
 # The bad cell a message quotes: CELL (the column's cell as written), per-row values, or one text.
 Value = str | np.ndarray | Callable[[Mask], "np.ndarray | list"] | None
 CELL = "<cell>"
@@ -79,16 +76,16 @@ class Findings:
         t: Table | str,
         mask: Mask | None,
         column: str | None,
-        reason: Reason,
+        code: str,
         *,
         value: Value = None,
         **params: object,
     ) -> None:
         """Record an error for every row in ``mask`` (or one file-level error when mask is None).
 
-        ``reason`` is a code of ``messages.MESSAGES``. ``value`` is the bad cell quoted in the
-        message: ``CELL`` for the column's cell as the file wrote it, an array aligned with
-        the table, a function of the mask, or (file-level) the text itself. A parameter may
+        ``code`` is a key of ``messages.MESSAGES``, the same for every row. ``value`` is the
+        bad cell quoted in the message: ``CELL`` for the column's cell as the file wrote it,
+        an array aligned with the table, a function of the mask, or (file-level) the text. A parameter may
         be an array aligned with the table or a function of the mask, to differ by row.
         """
         name = t.name if isinstance(t, Table) else t
@@ -98,7 +95,7 @@ class Findings:
         crank = cols.index(column) if column in cols else len(cols)
         if mask is None:
             fixed = {k: v for k, v in params.items()}
-            err = RowError.of(file, None, column, str(reason), None if value is None else str(value), **fixed)
+            err = RowError.of(file, None, column, code, None if value is None else str(value), **fixed)
             self._errors.append((rank, 0, crank, len(self._errors), err))
             return
         if not mask.any():
@@ -106,12 +103,6 @@ class Findings:
         assert isinstance(t, Table)
         rows = t.rows[mask].tolist()
         n = len(rows)
-        if callable(reason):  # transitional: finished English text per row
-            codes = [str(r) for r in reason(mask)]
-        elif isinstance(reason, np.ndarray):
-            codes = [str(r) for r in reason[mask]]
-        else:
-            codes = [reason] * n
         cells: list = [None] * n
         if isinstance(value, str) and value == CELL:
             assert column is not None
@@ -123,7 +114,7 @@ class Findings:
         }
         fixed = {k: v for k, v in params.items() if k not in per_row}
         seq = len(self._errors)
-        for i, (r, code) in enumerate(zip(rows, codes, strict=True)):
+        for i, r in enumerate(rows):
             row_params = {**fixed, **{k: v[i] for k, v in per_row.items()}}
             err = RowError.of(file, r, column, code, cells[i], **row_params)
             self._errors.append((rank, r, crank, seq + i, err))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from queries.ingest.messages import Lang, reason_text, where_text
+from queries.ingest.messages import GROUPED, Lang, placeholders, reason_text, where_text
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,22 @@ class ErrorGroup:
 
 
 def group(errors: Iterable[RowError]) -> list[ErrorGroup]:
-    """Errors grouped by file, column, code and parameters, in the order their first error came."""
+    """Errors grouped by file, column, code and parameters, in the order their first error came.
+
+    A code whose message carries its row's own details groups under its ``GROUPED`` code, on
+    the parameters that code's message reads only (``duplicate birth_id``, whatever rows
+    the other copies are on)."""
     seen: dict[tuple, list] = {}
+    shared: dict[str, set[str]] = {}  # group code -> the parameters its message reads
     for e in errors:
-        key = (e.file, e.column, e.code, e.params)
+        code, params = e.code, e.params
+        if code in GROUPED:
+            code = GROUPED[code]
+            keep = shared.get(code)
+            if keep is None:
+                keep = shared[code] = placeholders(code)
+            params = tuple(p for p in params if p[0] in keep)
+        key = (e.file, e.column, code, params)
         g = seen.get(key)
         if g is None:
             seen[key] = [1, [e.row] if e.row is not None else [], e.value]

@@ -1,55 +1,63 @@
-"""Loading an import into the population database: all or nothing.
+"""Loading an import into the population database: look first, then all or nothing.
 
-``import_path`` reads a folder or workbook (``read.read_source``) and hands it to
-``import_frames``, which validates every file (``validate``), raising ``ImportFailed``
-with every bad row before writing anything; then writes everything in one transaction,
-units first, each record upserted on its id or key (so importing the same records again
-changes nothing and a changed record replaces the stored one), rebuilds the unit closure
-table and the derived tables, and stamps a new data version.
+``plan_import`` reads a folder or workbook (``read.read_source``), validates every file
+(``validate``) and computes what importing it would change (``effect``: rows added,
+replaced and unchanged per file and year) and whether it would double records stored under
+other ids (``doubling``), writing nothing. ``commit_plan`` writes it: under the write lock
+(``lock``: one import at a time), validated again if the data changed since the plan, refused
+by the doubling guard unless told otherwise, in one transaction: what an undo needs stored
+(``undo.capture``), the added and replaced rows upserted on their key (importing the same
+records again changes nothing), the closure and derived tables rebuilt (``refresh``), a new
+data version stamped and the history row (``history``) closed. ``import_path`` is the two in
+one, validating inside the write transaction; ``import_frames`` the same for frames a program
+made (the target template, the demo builder, tests).
 
 Errors name a CSV file as ``births.csv`` and a workbook sheet as ``sheet births``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
-from pandas.api import types as ptypes
-from sqlalchemy import Connection, Engine, Table, delete, insert, tuple_
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from queries.analytics import lifecycle
 from queries.analytics.lifecycle import Progress, ensure_schema
+from queries.ingest import effect as effects
+from queries.ingest import history, lock, undo
+from queries.ingest.doubling import Doubling, DoublingSuspected, suspects
+from queries.ingest.effect import Touched
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.read import read_source
+from queries.ingest.refresh import refresh_after
 from queries.ingest.spec import default_label
 from queries.ingest.validate import validate
 from queries.store import clock, data_version
-from queries.store.db import DatabaseError, first_line, rebuild_ancestors
-from queries.store.schema import DATA_TABLES
-
-if TYPE_CHECKING:  # the dialects are imported when an upsert needs one
-    from sqlalchemy.dialects import postgresql, sqlite
+from queries.store.db import DatabaseError, first_line
+from queries.store.schema import DATA_TABLES, UNDO_TABLES
 
 log = logging.getLogger(__name__)
 TARGETS_ONLY = ("targets",)
 
-CHUNK_ROWS = 10_000
-
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import wrote: rows per file (``births.csv`` -> 30000), in import order."""
+    """What an import wrote: rows per file (``births.csv`` -> 30000), in import order; its
+    history row; its effect (``effect.EFFECT_COLUMNS``) and what it touched per data table
+    (``effect.Touched``), for a refresh in proportion to it."""
 
     rows: dict[str, int]
     source: str = field(default="", compare=False)
+    history_id: int | None = field(default=None, compare=False)
+    effect: pd.DataFrame = field(default_factory=lambda: _no_effect(), compare=False, repr=False)
+    changes: dict[str, Touched] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total(self) -> int:
@@ -61,12 +69,139 @@ class ImportReport:
         return f"imported {self.total:,} rows{origin}" + (f": {parts}" if parts else "")
 
 
-def import_path(
-    engine: Engine, path: str | Path, today: date | None = None, progress: Progress | None = None
-) -> ImportReport:
-    """Read and import a folder of CSV files or an .xlsx workbook; see ``import_frames``."""
+def _no_effect() -> pd.DataFrame:
+    return pd.DataFrame(columns=effects.EFFECT_COLUMNS)
+
+
+@dataclass(frozen=True, eq=False)
+class ImportPlan:
+    """An import read, validated and compared with the database, not yet written."""
+
+    source: str  # the path given
+    file_name: str  # what the user uploaded / the path's name
+    file_hash: str  # sha256 of the file (a folder: of its files, sorted by name); '' for frames
+    effect: pd.DataFrame  # effect.EFFECT_COLUMNS: table, file, year, added, replaced, unchanged
+    suspects: tuple[Doubling, ...]  # files the doubling guard refuses; empty when none
+    frames: dict[str, pd.DataFrame] = field(repr=False)  # as read, to validate again
+    labels: dict[str, str] = field(repr=False)
+    today: date = field(repr=False)
+    clean: dict[str, pd.DataFrame] | None = field(default=None, repr=False)  # None: not validated
+    version: str | None = field(default=None, repr=False)  # the data version validated against
+    kind: str = "import"  # import | targets, as the history records it
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file; of a folder, of its files' names and contents, sorted by name
+    (hidden files left out, as the import leaves them out)."""
+    p = Path(path)
+    digest = hashlib.sha256()
+    files = (
+        [p] if p.is_file() else sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+    )
+    for f in files:
+        if p.is_dir():
+            digest.update(f.name.encode() + b"\0")
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _unplanned(
+    frames: dict[str, pd.DataFrame],
+    *,
+    source: str,
+    file_name: str,
+    file_hash: str = "",
+    today: date | None = None,
+    kind: str = "import",
+) -> ImportPlan:
+    return ImportPlan(
+        source=source,
+        file_name=file_name,
+        file_hash=file_hash,
+        effect=_no_effect(),
+        suspects=(),
+        frames=frames,
+        labels={name: default_label(name, source) for name in frames},
+        today=today or clock.today(),
+        kind=kind,
+    )
+
+
+def plan_import(
+    engine: Engine,
+    path: str | Path,
+    *,
+    today: date | None = None,
+    progress: Progress | None = None,
+    file_name: str | None = None,
+) -> ImportPlan:
+    """Read, validate and compare an import with the database; writes nothing (no table, no
+    history row, no data version). Raises ``ImportFailed`` listing every bad row."""
+    if progress is not None:
+        progress(0, 3, "read")
     frames = read_source(path)
-    return import_frames(engine, frames, today=today, source=str(path), progress=progress)
+    plan = _unplanned(
+        frames,
+        source=str(path),
+        file_name=file_name or Path(path).name,
+        file_hash=file_hash(path),
+        today=today,
+    )
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        if progress is not None:
+            progress(1, 3, "validate")
+        # Read before validating: a change committed in between makes commit_plan validate again.
+        version = data_version.read(conn)
+        clean = validate(plan.frames, conn, plan.today, plan.labels)
+        if progress is not None:
+            progress(2, 3, "compare")
+        staged = effects.stage(conn, clean, plan.labels)
+        found = effects.effect(conn, staged)
+        doubled = suspects(conn, staged, _added(found))
+        effects.drop(conn, staged)
+        conn.rollback()
+    if progress is not None:
+        progress(3, 3, "")
+    log.info("import of %s planned: %s", plan.file_name, _counts_text(found))
+    return ImportPlan(
+        source=plan.source,
+        file_name=plan.file_name,
+        file_hash=plan.file_hash,
+        effect=found,
+        suspects=doubled,
+        frames=frames,
+        labels=plan.labels,
+        today=plan.today,
+        clean=clean,
+        version=version,
+    )
+
+
+def import_path(
+    engine: Engine,
+    path: str | Path,
+    *,
+    today: date | None = None,
+    progress: Progress | None = None,
+    allow_duplicates: bool = False,
+) -> ImportReport:
+    """Read and import a folder of CSV files or an .xlsx workbook, validated in the writing
+    transaction; see ``commit_plan``. A file that cannot be read is recorded as refused."""
+    started = clock.utc_now()
+    name = Path(path).name
+    try:
+        if progress is not None:
+            progress(0, 1, "read")
+        frames = read_source(path)
+        digest = file_hash(path)
+    except ImportFailed as exc:
+        _record_refusal(engine, "import", name, None, started, exc)
+        raise
+    plan = _unplanned(frames, source=str(path), file_name=name, file_hash=digest, today=today)
+    return commit_plan(engine, plan, allow_duplicates=allow_duplicates, progress=progress)
 
 
 def import_frames(
@@ -75,74 +210,139 @@ def import_frames(
     today: date | None = None,
     source: str = "",
     progress: Progress | None = None,
+    *,
+    kind: str = "import",
+    allow_duplicates: bool = False,
 ) -> ImportReport:
-    """Validate ``frames`` (keyed by table, interchange columns) and write them in one transaction.
+    """Validate ``frames`` (keyed by table, interchange columns) and write them; see ``commit_plan``.
 
     Values may be strings or already typed (ints, ``datetime.date``, pandas datetimes).
-    ``today`` (default: the bureau's today, ``queries.store.clock``) bounds the dates; ``source`` (a path) names where the frames
-    came from: a workbook path makes errors name sheets instead of CSV files. Raises
-    ``ImportFailed`` listing every bad row, or with a one-line reason if the database refuses;
-    either way nothing is written. ``progress`` (``queries.analytics.lifecycle.Progress``) hears of
-    each step as it starts: validate, write, then the derived tables' rebuild, the long
-    part. The import stamps a new data version in its transaction.
+    ``today`` (default: the bureau's today, ``queries.store.clock``) bounds the dates; ``source``
+    (a path) names where the frames came from: a workbook path makes errors name sheets
+    instead of CSV files. ``kind`` is what the history calls it (``targets`` for a target save).
     """
-    today = today or clock.today()
-    labels = {name: default_label(name, source) for name in frames}
-    label_all = source or "import"
-    started = time.perf_counter()
+    name = Path(source).name if source else "import"
+    plan = _unplanned(frames, source=source, file_name=name, today=today, kind=kind)
+    return commit_plan(engine, plan, allow_duplicates=allow_duplicates, progress=progress)
+
+
+def commit_plan(
+    engine: Engine, plan: ImportPlan, *, allow_duplicates: bool = False, progress: Progress | None = None
+) -> ImportReport:
+    """Write ``plan`` in one transaction under the write lock, validated again when the data
+    changed since it was planned; returns what it wrote.
+
+    Raises ``ImportFailed`` listing every bad row, with a one-line reason if the database
+    refuses, ``doubling.DoublingSuspected`` when it would double stored records (unless
+    ``allow_duplicates``), ``lock.ImportBusy`` while another import runs; nothing is written
+    then, and the history records the refusal. ``progress`` (``lifecycle.Progress``) hears of
+    each step as it starts: validate, write, then the derived tables' rebuild, the long part.
+    """
+    ensure_schema(engine)
+    label_all = plan.source or "import"
+    started, began = clock.utc_now(), time.perf_counter()
+    steps = 2 + len(lifecycle.STEPS)
+
+    def step(done: int, name: str) -> None:
+        if progress is not None:
+            progress(done, steps, name)
+
+    def rebuilding(done: int, _total: int, name: str) -> None:
+        step(2 + done, name)
+
     # Counts and times only: the rows and the errors' texts name couples and persons.
-    log.info("import from %s: %s", label_all, ", ".join(f"{n} {len(f):,}" for n, f in frames.items()))
+    log.info("import from %s: %s", label_all, ", ".join(f"{n} {len(f):,}" for n, f in plan.frames.items()))
+    log_id = lock.register(
+        engine, kind=plan.kind, file_name=plan.file_name, file_hash=plan.file_hash or None, started_at=started
+    )
     try:
-        ensure_schema(engine)
-        steps = 2 + len(lifecycle.STEPS)
-
-        def step(done: int, name: str) -> None:
-            if progress is not None:
-                progress(done, steps, name)
-
-        def rebuilding(done: int, _total: int, name: str) -> None:
-            step(2 + done, name)
-
-        with engine.begin() as conn:
+        with lock.writing(engine, plan.file_name, log_id) as conn:
             step(0, "validate")
-            clean = validate(frames, conn, today, labels)
+            clean = plan.clean
+            if clean is None or plan.version != data_version.read(conn):
+                clean = validate(plan.frames, conn, plan.today, plan.labels)
             step(1, "write")
-            counts: dict[str, int] = {}
-            for table in DATA_TABLES:
-                if table.name in clean:
-                    upsert(conn, table, clean[table.name])
-                    counts[labels[table.name]] = len(clean[table.name])
+            staged = effects.stage(conn, clean, plan.labels)
+            found = effects.effect(conn, staged)
+            doubled = suspects(conn, staged, _added(found))
+            if doubled and not allow_duplicates:
+                raise DoublingSuspected(doubled)
+            undo.capture(conn, log_id, staged)
+            before = undo.old_versions(conn, log_id, list(staged))
+            for s in staged.values():
+                effects.write(conn, s, UNDO_TABLES[s.table.name], log_id)
+            changes = effects.merge(before, undo.current_versions(conn, log_id, list(staged)))
+            effects.drop(conn, staged)
             if set(clean) <= set(TARGETS_ONLY):
                 # No derived table reads targets: a target save need not rebuild them (3 s
                 # on the demo county, benchmarks/trust_bench.py).
-                data_version.stamp(conn, "targets")
+                version = data_version.stamp(conn, "targets")
             else:
-                rebuild_ancestors(conn)
-                lifecycle.refresh(conn, rebuilding)
-                data_version.stamp(conn, "import")
+                refresh_after(conn, changes, rebuilding)
+                version = data_version.stamp(conn, "import")
+            totals = effects.totals(found)
+            history.finish(
+                conn,
+                log_id,
+                started_at=started,
+                result="imported",
+                added={f: t["added"] for f, t in totals.items()},
+                replaced={f: t["replaced"] for f, t in totals.items()},
+                version=version,
+                undo_kept=True,
+            )
+            undo.prune(conn)
     except ImportFailed as exc:
-        log.warning("import from %s refused: %d errors, nothing written", label_all, len(exc.errors))
+        history.refuse(engine, log_id, started, exc)
+        log.warning(
+            "import from %s refused (%s): %d errors, nothing written",
+            label_all,
+            exc.errors[0].code
+            if exc.errors and isinstance(exc, lock.ImportBusy | DoublingSuspected)
+            else "invalid",
+            len(exc.errors),
+        )
         raise
     except (SQLAlchemyError, DatabaseError) as exc:
         log.warning(
             "import from %s refused by the database (%s), nothing written", label_all, type(exc).__name__
         )
-        raise ImportFailed(
-            RowError(
-                label_all,
-                None,
-                None,
-                f"the database refused the import, nothing was written: {first_line(exc)}",
-            )
-        ) from exc
+        refusal = ImportFailed(RowError.of(label_all, None, None, "database_refused", detail=first_line(exc)))
+        history.refuse(engine, log_id, started, refusal)
+        raise refusal from exc
     _after_bulk_load(engine)
+    rows = {plan.labels[t.name]: len(clean[t.name]) for t in DATA_TABLES if t.name in clean}
     log.info(
-        "import from %s done in %.1f s: %s",
+        "import %d from %s done in %.1f s: %s",
+        log_id,
         label_all,
-        time.perf_counter() - started,
-        ", ".join(f"{n} {k:,}" for n, k in counts.items()),
+        time.perf_counter() - began,
+        _counts_text(found),
     )
-    return ImportReport(rows=counts, source=str(source))
+    return ImportReport(rows=rows, source=plan.source, history_id=log_id, effect=found, changes=changes)
+
+
+def _added(found: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in found.groupby("table")["added"].sum().items()}
+
+
+def _counts_text(found: pd.DataFrame) -> str:
+    return ", ".join(
+        f"{f} +{t['added']:,} ~{t['replaced']:,} ={t['unchanged']:,}"
+        for f, t in effects.totals(found).items()
+    )
+
+
+def _record_refusal(
+    engine: Engine, kind: str, name: str, digest: str | None, started, exc: ImportFailed
+) -> None:
+    """A history row for an import refused before it could start (its file unreadable)."""
+    try:
+        ensure_schema(engine)
+        log_id = lock.register(engine, kind=kind, file_name=name, file_hash=digest, started_at=started)
+    except (ImportFailed, DatabaseError, SQLAlchemyError):
+        return  # busy or no database: the refusal itself is what the user must hear
+    history.refuse(engine, log_id, started, exc)
 
 
 def _after_bulk_load(engine) -> None:
@@ -162,79 +362,3 @@ def _after_bulk_load(engine) -> None:
             conn.commit()
     except SQLAlchemyError:
         pass
-
-
-def upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Insert ``frame``'s rows, replacing any row with the same primary key; bulk, in chunks."""
-    if frame.empty:
-        return
-    key = [c.name for c in table.primary_key.columns]
-    columns = [c.name for c in table.columns]
-    frame = frame[columns]
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        stmt: sqlite.Insert | postgresql.Insert
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            stmt = sqlite_insert(table)
-        else:
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-            stmt = postgresql_insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=key, set_={c: stmt.excluded[c] for c in columns if c not in key}
-        )
-        # Compiled once and fed plain tuples: SQLAlchemy's per-row parameter handling
-        # cost more than the database's own work (docs/benchmarks.md).
-        compiled = stmt.compile(dialect=conn.dialect)
-        order = None
-        if compiled.positional:
-            assert compiled.positiontup is not None  # a positional compile always sets it
-            order = list(compiled.positiontup)
-        for rows in _chunks(frame, dates_as_text=dialect == "sqlite", as_tuples=order):
-            conn.exec_driver_sql(str(compiled), rows)
-        return
-    # any other database: delete the keys being replaced, then insert
-    for records in _chunks(frame):
-        step = 500
-        for i in range(0, len(records), step):
-            keys = [tuple(r[k] for k in key) for r in records[i : i + step]]
-            cols = [table.c[k] for k in key]
-            cond = cols[0].in_([k[0] for k in keys]) if len(cols) == 1 else tuple_(*cols).in_(keys)
-            conn.execute(delete(table).where(cond))
-        conn.execute(insert(table), records)
-
-
-def _chunks(
-    frame: pd.DataFrame, dates_as_text: bool = False, as_tuples: list[str] | None = None
-) -> Iterator[list]:
-    """The rows as dicts of Python values (int, float, str, date, None), ``CHUNK_ROWS`` at a time.
-
-    ``dates_as_text`` gives dates as 'YYYY-MM-DD', the form SQLAlchemy stores in SQLite;
-    ``as_tuples`` gives tuples in that column order instead of dicts."""
-    columns = list(frame.columns)
-    for start in range(0, len(frame), CHUNK_ROWS):
-        part = frame.iloc[start : start + CHUNK_ROWS]
-        values = [_python_values(part[c]) for c in columns]
-        if dates_as_text:
-            values = [
-                [None if v is None else v.isoformat() for v in col] if _holds_dates(col) else col
-                for col in values
-            ]
-        if as_tuples is not None:
-            by_name = dict(zip(columns, values, strict=True))
-            yield list(zip(*(by_name[c] for c in as_tuples), strict=True))
-        else:
-            yield [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-
-
-def _holds_dates(values: list) -> bool:
-    return isinstance(next((v for v in values if v is not None), None), date)
-
-
-def _python_values(s: pd.Series) -> list:
-    """A column as Python values, a missing value (None, NaN, NaT) as None."""
-    if ptypes.is_numeric_dtype(s) and not s.hasnans:
-        return s.tolist()
-    return s.astype(object).where(s.notna(), None).tolist()

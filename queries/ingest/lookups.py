@@ -11,16 +11,15 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Column, Connection, select
 
-from queries.ingest.checking import Findings, Table
+from queries.ingest.checking import CELL, Findings, Table
 from queries.ingest.spec import UNIT_DATA_TABLES
-from queries.ingest.values import isin, quote
+from queries.ingest.values import isin
 from queries.store import schema
 from queries.store.schema import DATA_LEVELS, LEVELS
 from queries.store.schema import migrants as migrants_table
 from queries.store.schema import units as units_table
 
 _DB_CHUNK = 500  # values per IN (...) lookup
-_DATA_UNIT = "a " + " or ".join(DATA_LEVELS)  # a village or community
 _NOT_DATA_LEVELS = [lv for lv in LEVELS if lv not in DATA_LEVELS]
 
 
@@ -44,13 +43,7 @@ def _found(conn: Connection, column: Column, values: list, distinct: bool = Fals
 def check_units_present(found: Findings, tables: dict[str, Table], stored: pd.DataFrame) -> None:
     """The first import must bring the unit tree."""
     if "units" not in tables and stored.empty:
-        found.add(
-            "units",
-            None,
-            None,
-            "missing: the database has no units yet, so the first import must include the unit tree "
-            f"({found.label('units')})",
-        )
+        found.add("units", None, None, "no_units_yet", label=found.label("units"))
 
 
 def check_units_holding_data(
@@ -73,10 +66,10 @@ def check_units_holding_data(
         t,
         turned & isin(code, list(holding)),
         "level",
-        lambda m: [
-            f"'{lv}' but the database holds {holding[c]} rows on unit '{c}'; data rows belong to {_DATA_UNIT}"
-            for c, lv in zip(code[m], level[m], strict=True)
-        ],
+        "unit_holds_data",
+        value=CELL,
+        table=lambda m: [holding[c] for c in code[m]],
+        unit=lambda m: code[m],
     )
 
 
@@ -101,21 +94,19 @@ def _check_table_units(found: Findings, name: str, t: Table, level_of: pd.Series
         t,
         ok & pd.isna(lvl) & ~isin(uc, level_of.index),
         "unit_code",
-        lambda m: "unknown unit_code " + quote(uc[m]) + f": not in {units_label} nor in the database",
+        "unknown_unit",
+        value=CELL,
+        units=units_label,
     )
     if name in UNIT_DATA_TABLES:
-        what = "population counts" if name == "population" else f"{name} rows"
         found.add(
             t,
             ok & isin(lvl, _NOT_DATA_LEVELS),
             "unit_code",
-            lambda m: (
-                "unit "
-                + quote(uc[m])
-                + " is a "
-                + lvl[m].astype(str).astype(object)
-                + f"; {what} belong to {_DATA_UNIT}"
-            ),
+            "unit_not_data_level",
+            value=CELL,
+            level=lambda m: lvl[m],
+            table=name,
         )
 
 
@@ -137,7 +128,7 @@ def check_migrant_refs(found: Findings, conn: Connection, tables: dict[str, Tabl
         t,
         ask & ~isin(mig, list(stored)) if stored else ask,
         "migrant_id",
-        lambda m: (
-            "a service for unknown migrant_id " + quote(mig[m]) + f": not in {label} nor in the database"
-        ),
+        "unknown_migrant",
+        value=CELL,
+        migrants=label,
     )

@@ -1,164 +1,125 @@
-"""Reading an import: a folder of ``<table>.csv`` files or one ``.xlsx`` workbook, as raw text.
-
-``read_source`` gives one all-string frame per table; checking them is ``validate``'s job.
+"""Reading an import: a folder of ``<table>.csv`` files, a .zip of them, or one ``.xlsx``
+workbook, as raw text. ``read_source`` gives one all-string frame per table; checking them
+is ``validate``'s job.
 
 Decisions where interchange.md is silent:
 
-* In a folder, hidden files (``.name``) are ignored; any other file or folder that is not one
+* In a folder or zip, hidden files (``.name``) are ignored; any other file that is not one
   of the nine ``<table>.csv`` files is an error. Names are matched ignoring case.
-* CSV text is UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
-* Workbook cells that Excel typed are read as what they show: dates as ``YYYY-MM-DD``,
-  whole numbers without ``.0``.
+* CSV text is UTF-8 (with or without BOM) or GB18030 (a superset of GBK); another encoding
+  is refused, named (``read_csv``). A zip's layout and safety: ``read_zip``.
+* Workbook cells are read as what they show (``read_workbook``). A hidden or empty sheet
+  not named after a table (Excel's empty ``Sheet1``, a sheet WPS keeps) is ignored.
+* Sizes are checked before reading (``limits``).
+
+The readers, one a kind of source: ``read_csv``, ``read_zip``, ``read_workbook``.
 """
 
 from __future__ import annotations
 
-import io
-import re
-from datetime import date, datetime
-from pathlib import Path
+import zipfile
+from collections.abc import Callable
+from pathlib import Path, PurePath
+from typing import IO
 
 import pandas as pd
 
 from queries.ingest.errors import ImportFailed, RowError
+from queries.ingest.limits import Limits
+from queries.ingest.read_csv import Opener, read_csv
+from queries.ingest.read_workbook import read_workbook
+from queries.ingest.read_zip import csv_members, open_zip
 from queries.ingest.spec import TABLE_NAMES, default_label
-from queries.store.db import first_line
+
+# progress(done, total, step): ``done`` of ``total`` files read, ``step`` the one starting.
+ReadProgress = Callable[[int, int, str], None]
 
 _KNOWN_TABLES = ", ".join(TABLE_NAMES)
 
 
-def read_source(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read a folder of CSV files or an .xlsx workbook into raw all-string frames keyed by table.
+def read_source(
+    path: str | Path, progress: ReadProgress | None = None, limits: Limits | None = None
+) -> dict[str, pd.DataFrame]:
+    """Read a folder of CSV files, a .zip of them or an .xlsx workbook into raw all-string
+    frames keyed by table.
 
     Row ``i`` (from 0) of a frame is spreadsheet row ``i + 2``; blank rows are kept (the
     import skips them) so that the numbers stay right. Raises ``ImportFailed`` for a path
-    that cannot be read, an unknown file or sheet, or text that is not UTF-8 or GB18030.
+    that cannot be read, an unknown file or sheet, a file too large (``limits``, default:
+    the settings), text that is not UTF-8 or GB18030, or a cell that cannot be read as text.
+    ``progress(done, total, step)`` hears of each file (sheet) as its reading starts.
     """
+    limits = limits or Limits.from_settings()
     p = Path(path)
     if not p.exists():
-        raise ImportFailed(RowError(str(p), None, None, "does not exist"))
+        raise ImportFailed(RowError.of(str(p), None, None, "does_not_exist"))
     if p.is_dir():
-        return _read_folder(p)
-    if p.suffix.lower() == ".xlsx":
-        return _read_workbook(p)
-    raise ImportFailed(
-        RowError(
-            str(p),
-            None,
-            None,
-            "is neither a folder of CSV files nor an .xlsx workbook "
-            "(to import single CSV files, put them in a folder)",
-        )
-    )
+        files: dict[str, tuple[Opener, int] | None] = {}
+        for entry in sorted(p.iterdir()):
+            if not entry.name.startswith("."):
+                files[entry.name] = (_opener(entry), entry.stat().st_size) if entry.is_file() else None
+        return _read_files(str(p), files, progress, limits)
+    suffix = p.suffix.lower()
+    if suffix == ".xlsx":
+        return read_workbook(p, limits, progress)
+    if suffix == ".zip":
+        with open_zip(p, limits) as archive:
+            members = csv_members(p, archive, limits)
+            return _read_files(
+                p.name,
+                {name: (_member_opener(archive, info), info.file_size) for name, info in members.items()},
+                progress,
+                limits,
+            )
+    raise ImportFailed(RowError.of(str(p), None, None, "not_an_import"))
 
 
-def _read_folder(folder: Path) -> dict[str, pd.DataFrame]:
+def _opener(path: Path) -> Opener:
+    def open_file() -> IO[bytes]:
+        return open(path, "rb")
+
+    return open_file
+
+
+def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Opener:
+    def open_member() -> IO[bytes]:
+        return archive.open(info)
+
+    return open_member
+
+
+def _read_files(
+    where: str, files: dict[str, tuple[Opener, int] | None], progress: ReadProgress | None, limits: Limits
+) -> dict[str, pd.DataFrame]:
+    """The CSV files of a folder or zip: by name, how to open each and its size (None: a folder)."""
     frames: dict[str, pd.DataFrame] = {}
     errors: list[RowError] = []
     found: dict[str, str] = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        stem, suffix = entry.stem.lower(), entry.suffix.lower()
-        if not entry.is_file() or suffix != ".csv" or stem not in TABLE_NAMES:
-            errors.append(
-                RowError(
-                    entry.name,
-                    None,
-                    None,
-                    f"unknown file; an import folder holds only CSV files named after the tables "
-                    f"({_KNOWN_TABLES}), e.g. births.csv",
-                )
-            )
+    chosen: list[tuple[str, str, Opener, int]] = []
+    for name, entry in files.items():
+        pure = PurePath(name)
+        stem, suffix = pure.stem.lower(), pure.suffix.lower()
+        if entry is None or suffix != ".csv" or stem not in TABLE_NAMES:
+            errors.append(RowError.of(name, None, None, "unknown_import_file", tables=_KNOWN_TABLES))
             continue
         if stem in found:
-            errors.append(
-                RowError(entry.name, None, None, f"a second file for {stem}, besides {found[stem]}")
-            )
+            errors.append(RowError.of(name, None, None, "second_file", table=stem, other=found[stem]))
             continue
-        found[stem] = entry.name
+        found[stem] = name
+        chosen.append((stem, name, *entry))
+    if not found and not errors:
+        errors.append(RowError.of(where, None, None, "no_csv_files", tables=_KNOWN_TABLES))
+    for done, (stem, name, open_file, size) in enumerate(chosen):
+        if progress is not None:
+            progress(done, len(chosen), f"read {name}")
+        label = default_label(stem)
         try:
-            frames[stem] = _read_csv(entry, default_label(stem))
+            limits.check_size(label, size)
+            frames[stem] = read_csv(open_file, label, limits)
         except ImportFailed as exc:
             errors.extend(exc.errors)
-    if not found and not errors:
-        errors.append(
-            RowError(str(folder), None, None, f"has no CSV files to import (expected {_KNOWN_TABLES})")
-        )
     if errors:
         raise ImportFailed(errors)
-    return frames
-
-
-def _decode(data: bytes, label: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFailed(RowError(label, None, None, "is neither UTF-8 nor GB18030/GBK text"))
-
-
-def _read_csv(path: Path, label: str) -> pd.DataFrame:
-    try:
-        text = _decode(path.read_bytes(), label)
-    except OSError as exc:
-        raise ImportFailed(RowError(label, None, None, f"cannot be read: {exc.strerror or exc}")) from exc
-    if not text.strip():
-        raise ImportFailed(RowError(label, None, None, "is empty; it needs at least the header row"))
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False
-        )
-    except pd.errors.ParserError as exc:
-        # pandas puts the useful part, "Expected 5 fields in line 7, saw 6", last
-        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cannot be parsed"
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-        if m:
-            raise ImportFailed(
-                RowError(label, int(m.group(2)), None, f"has {m.group(3)} cells; the header has {m.group(1)}")
-            ) from exc
-        raise ImportFailed(RowError(label, None, None, f"is not a readable CSV file: {message}")) from exc
-    return frame.fillna("")
-
-
-def _cell(v) -> str:
-    """A workbook cell as the text Excel shows."""
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, datetime):
-        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat(sep=" ")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise ImportFailed(
-            RowError(path.name, None, None, f"is not a readable .xlsx workbook: {first_line(exc)}")
-        ) from exc
-    frames: dict[str, pd.DataFrame] = {}
-    errors: list[RowError] = []
-    for sheet, frame in sheets.items():
-        name = str(sheet).strip()
-        if name.lower() not in TABLE_NAMES:
-            errors.append(
-                RowError(
-                    f"{path.name} sheet {name}",
-                    None,
-                    None,
-                    f"unknown sheet; a workbook holds only sheets named after the tables ({_KNOWN_TABLES})",
-                )
-            )
-            continue
-        frames[name.lower()] = pd.DataFrame(
-            {str(c): frame[c].map(_cell).astype(str) for c in frame.columns}, index=frame.index
-        )
-    if errors:
-        raise ImportFailed(errors)
+    if progress is not None:
+        progress(len(chosen), len(chosen), "read")
     return frames

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from queries.engine import registry
-from queries.ingest.checking import Findings, Table
+from queries.ingest.checking import CELL, Findings, Table
 from queries.ingest.spec import KEYS
-from queries.ingest.values import isin, quote, show
+from queries.ingest.values import isin, show
 
 
 def check_rows(found: Findings, t: Table) -> None:
@@ -40,17 +40,19 @@ def check_keys(found: Findings, t: Table) -> None:
     d = d.join(groups, on=key)
     column = ", ".join(key)
 
-    def word(row: int, rows: list[int], vals: tuple) -> str:
-        shown = ", ".join(show(v) for v in vals)
-        shown = f"'{shown}'" if len(vals) == 1 else f"({shown})"
-        others = [str(r) for r in rows if r != row]
-        return f"duplicate {column} {shown} (also on row{'s' if len(others) > 1 else ''} {', '.join(others)})"
+    def shown(vals: tuple) -> str:
+        text = ", ".join(show(v) for v in vals)
+        return text if len(vals) == 1 else f"({text})"
+
+    def others(row: int, rows: list[int]) -> dict:
+        rest = [str(r) for r in rows if r != row]
+        return {"others": ", ".join(rest), "s": "s" if len(rest) > 1 else ""}
 
     found.add_by_row(
         t,
         column,
         {
-            r: word(r, rows, tuple(vals))
+            r: ("duplicate_key", {"key": column, "value": shown(tuple(vals)), **others(r, rows)})
             for r, rows, *vals in zip(d["_row"], d["_all"], *(d[k] for k in key), strict=True)
         },
     )
@@ -63,12 +65,9 @@ def _check_departures(found: Findings, t: Table) -> None:
         t,
         early,
         "departure_date",
-        lambda m: (
-            "departure "
-            + t.raw_text("departure_date", m)
-            + " is before arrival "
-            + t.raw_text("arrival_date", m)
-        ),
+        "departure_before_arrival",
+        value=CELL,
+        arrival=lambda m: t.raw_text("arrival_date", m),
     )
     ok["departure_date"] = ok["departure_date"] & ~early
 
@@ -83,7 +82,9 @@ def _check_indicators(found: Findings, t: Table) -> None:
         t,
         unknown,
         "indicator",
-        lambda m: "unknown indicator code " + quote(ind[m]) + f"; known codes: {', '.join(codes)}",
+        "unknown_indicator",
+        value=CELL,
+        codes=", ".join(codes),
     )
     if t.name == "reported":
         computed = ok["indicator"] & known & ~isin(ind, codes)
@@ -91,11 +92,10 @@ def _check_indicators(found: Findings, t: Table) -> None:
             t,
             computed,
             "indicator",
-            lambda m: (
-                quote(ind[m])
-                + " is computed from the event files, not reported; reported.csv takes only "
-                + f"the survey-reported indicators {', '.join(codes)}"
-            ),
+            "computed_indicator",
+            value=CELL,
+            label=t.label,
+            codes=", ".join(codes),
         )
         unknown = unknown | computed
     ok["indicator"] = ok["indicator"] & ~unknown
@@ -108,11 +108,7 @@ def _check_rates(found: Findings, t: Table) -> None:
         t,
         over,
         "numerator",
-        lambda m: (
-            "numerator "
-            + t.raw_text("numerator", m)
-            + " is greater than denominator "
-            + t.raw_text("denominator", m)
-            + "; a % rate cannot exceed 100 %"
-        ),
+        "numerator_over_denominator",
+        value=CELL,
+        denominator=lambda m: t.raw_text("denominator", m),
     )

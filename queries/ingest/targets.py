@@ -221,8 +221,8 @@ def template_xlsx(conn: Connection, root: str, year: int) -> bytes:
 # --------------------------------------------------------------------------- reading it back
 
 
-def _fail(label: str, reason: str, row: int | None = None, column: str | None = None) -> ImportFailed:
-    return ImportFailed(RowError(label, row, column, reason))
+def _fail(label: str, code: str, **params: object) -> ImportFailed:
+    return ImportFailed(RowError.of(label, None, None, code, **params))
 
 
 def _text(value, number_format: str = "") -> str:
@@ -259,7 +259,7 @@ def read_template(data: bytes, name: str = DEFAULT_LABEL) -> pd.DataFrame:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise _fail(name, f"is not a readable .xlsx workbook: {reason}") from exc
+        raise _fail(name, "not_a_workbook", reason=reason) from exc
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         label = name if ws.title == SHEET else f"{name} sheet {ws.title}"
@@ -268,7 +268,7 @@ def read_template(data: bytes, name: str = DEFAULT_LABEL) -> pd.DataFrame:
     finally:
         wb.close()
     if not rows:
-        raise _fail(label, "is empty; the first row must be the header (" + ", ".join(TEMPLATE_COLUMNS) + ")")
+        raise _fail(label, "template_empty", columns=", ".join(TEMPLATE_COLUMNS))
     header = [_text(v) for v, _ in rows[0]]
     body = rows[1:]
     wanted = {zh: en for en, zh in HEADERS.items()} | {en: en for en in HEADERS}
@@ -277,28 +277,23 @@ def read_template(data: bytes, name: str = DEFAULT_LABEL) -> pd.DataFrame:
     for i, h in enumerate(header):
         if h == "":
             if any(i < len(r) and _text(r[i][0]) != "" for r in body):
-                errors.append(RowError(label, 1, None, f"column {i + 1} has values but no header"))
+                errors.append(RowError.of(label, 1, None, "values_without_header", n=i + 1))
             continue
         if h in INFO_HEADERS:
             continue
         if h not in wanted:
             errors.append(
-                RowError(
-                    label,
-                    1,
-                    h,
-                    f"unknown column '{h}'; the template has the columns {', '.join(TEMPLATE_COLUMNS)}",
-                )
+                RowError.of(label, 1, h, "template_unknown_column", h, columns=", ".join(TEMPLATE_COLUMNS))
             )
             continue
         key = wanted[h]
         if key in positions:
-            errors.append(RowError(label, 1, h, f"column '{h}' appears more than once"))
+            errors.append(RowError.of(label, 1, h, "doubled_column", h))
             continue
         positions[key] = i
     for en, zh in HEADERS.items():
         if en not in positions and not any(e.column == zh for e in errors):
-            errors.append(RowError(label, 1, zh, "missing column"))
+            errors.append(RowError.of(label, 1, zh, "missing_column"))
     if errors:
         raise ImportFailed(errors)
 
@@ -319,13 +314,22 @@ def read_template(data: bytes, name: str = DEFAULT_LABEL) -> pd.DataFrame:
 # --------------------------------------------------------------------------- checking and saving
 
 
+# The parameters that name interchange columns, which the template calls by its headers.
+_COLUMN_PARAMS = ("col", "key")
+
+
+def _headers(columns: str) -> str:
+    """``year, unit_code`` as the template's headers: ``年度, 单位代码``."""
+    return ", ".join(HEADERS.get(c.strip(), c.strip()) for c in columns.split(","))
+
+
 def _relabel(exc: ImportFailed, label: str) -> ImportFailed:
     """The validation's errors in the template's terms: its label and its Chinese headers."""
     out = []
     for e in exc.errors:
-        reason = e.reason.replace("year, unit_code, indicator", "年度, 单位代码, 指标代码")
-        column = e.column and ", ".join(HEADERS.get(c.strip(), c.strip()) for c in e.column.split(","))
-        out.append(RowError(label, e.row, column, reason))
+        params = tuple((k, _headers(str(v)) if k in _COLUMN_PARAMS else v) for k, v in e.params)
+        column = e.column and _headers(e.column)
+        out.append(RowError(label, e.row, column, e.code, e.value, params))
     return ImportFailed(out)
 
 
@@ -445,7 +449,7 @@ def save_targets(engine: Engine, frame: pd.DataFrame, today: date | None = None)
     keep = np.isin(np.arange(len(vframe)) + 2, list(write_rows))
     wframe = vframe.mask(np.repeat(~keep[:, None], vframe.shape[1], axis=1), "")
     try:
-        return import_frames(engine, {"targets": wframe}, today=today, source=label)
+        return import_frames(engine, {"targets": wframe}, today=today, source=label, kind="targets")
     except ImportFailed as exc:
         raise _relabel(exc, label) from None
 

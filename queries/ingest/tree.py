@@ -11,12 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from queries.ingest.checking import Findings, Table
+from queries.ingest.checking import CELL, Findings, Table
 from queries.ingest.spec import PARENT_LEVEL
-from queries.ingest.values import isin, quote
-
-# How a message names a unit of a parent's level.
-_ARTICLE = {"county": "the county", "township": "a township"}
+from queries.ingest.values import isin
 
 
 def check_tree(found: Findings, t: Table | None, stored: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +42,9 @@ def check_tree(found: Findings, t: Table | None, stored: pd.DataFrame) -> pd.Dat
         t,
         code_ok & (parent != "") & ~isin(parent, known),
         "parent_code",
-        lambda m: "unknown parent_code " + quote(parent[m]) + f": not in {t.label} nor in the database",
+        "unknown_parent",
+        value=CELL,
+        units=t.label,
     )
     on_cycle = _check_cycles(found, t, tree)
     _check_levels(found, t, tree, mine, on_cycle)
@@ -62,15 +61,16 @@ def _check_root(found: Findings, t: Table, tree: pd.DataFrame, stored: pd.DataFr
         t,
         level_ok & is_county & has_parent,
         "parent_code",
-        lambda m: "the county has no parent; leave parent_code empty (got " + quote(parent[m]) + ")",
+        "county_has_parent",
+        value=CELL,
     )
     found.add(
         t,
         level_ok & ~is_county & ~has_parent,
         "parent_code",
-        lambda m: [
-            f"empty; a {lv} needs the code of its parent ({_ARTICLE[PARENT_LEVEL[lv]]})" for lv in level[m]
-        ],
+        "parent_required",
+        level=lambda m: level[m],
+        parent=lambda m: [PARENT_LEVEL[lv] for lv in level[m]],
     )
     counties = tree.loc[tree["level"] == "county", ["code", "row"]]
     if len(counties) > 1:
@@ -80,18 +80,13 @@ def _check_root(found: Findings, t: Table, tree: pd.DataFrame, stored: pd.DataFr
         names = counties["code"].tolist()
         reasons = {}
         for c, r in zip(blamed["code"], blamed["row"].astype(int), strict=True):
-            others = ", ".join(
-                f"'{o}'" + (" (in the database)" if o in stored_counties else "") for o in names if o != c
-            )
-            reasons[r] = (
-                f"a second root: '{c}' is a county, and so is {others}; "
-                "there must be exactly one county, the root with an empty parent_code"
-            )
+            # the county the file's one contends with: the stored one, else the file's first other
+            other = next(o for o in sorted(names, key=lambda o: o not in stored_counties) if o != c)
+            code = "second_root_stored" if other in stored_counties else "second_root"
+            reasons[r] = (code, {"value": c, "other": other})
         found.add_by_row(t, "level", reasons)
     elif len(counties) == 0 and len(tree):
-        found.add(
-            t, None, "level", "no county: exactly one unit must have level county and an empty parent_code"
-        )
+        found.add(t, None, "level", "no_county")
 
 
 def _check_cycles(found: Findings, t: Table, tree: pd.DataFrame) -> np.ndarray:
@@ -112,9 +107,11 @@ def _check_cycles(found: Findings, t: Table, tree: pd.DataFrame) -> np.ndarray:
             while node != c:
                 seq.append(node)
                 node = parent_of[node]
-            return "a cycle in the unit tree: " + " → ".join([*seq, c])
+            return " → ".join([*seq, c])
 
-        found.add(t, on_cycle, "parent_code", lambda m: [cycle(c) for c in code[m]])
+        found.add(
+            t, on_cycle, "parent_code", "cycle", value=CELL, cycle=lambda m: [cycle(c) for c in code[m]]
+        )
     return on_cycle
 
 
@@ -135,7 +132,7 @@ def _check_levels(
         t,
         "parent_code",
         {
-            int(r): f"parent '{p}' is a {pl}; a {lv}'s parent must be {_ARTICLE[w]}"
+            int(r): ("parent_wrong_level", {"value": p, "parent_level": pl, "level": lv, "want": w})
             for r, p, pl, lv, w in tree.loc[
                 wrong & in_file, ["row", "parent_code", "parent_level", "level", "want"]
             ].itertuples(index=False)
@@ -149,8 +146,10 @@ def _check_levels(
         t,
         "level",
         {
-            row_of[p]: f"'{level_at[row_of[p]]}' does not fit the units under '{p}' in the database "
-            f"(e.g. '{c}', a {lv})"
+            row_of[p]: (
+                "level_misfits_stored",
+                {"value": level_at[row_of[p]], "unit": p, "child": c, "child_level": lv},
+            )
             for c, lv, p in tree.loc[wrong & ~in_file, ["code", "level", "parent_code"]].itertuples(
                 index=False
             )

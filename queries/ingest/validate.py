@@ -1,8 +1,8 @@
 """``validate``: every check of an import, before anything is written; DB-ready frames out.
 
 It reports every bad cell of every file at once, in ``ImportFailed``, with its file,
-spreadsheet row number (header = row 1), column and a plain-English reason (one reason per
-cell: the first found). Each column is parsed once into a numpy array and every check is an
+spreadsheet row number (header = row 1), column, the cell and a message code that each
+page words in its language (``messages.MESSAGES``; one reason per cell: the first found). Each column is parsed once into a numpy array and every check is an
 array operation; Python loops only over the errors found, to word them.
 
 Rules the interchange spec leaves open, fixed here and in the checks:
@@ -19,6 +19,9 @@ Rules the interchange spec leaves open, fixed here and in the checks:
 * ``reported`` takes only the survey-reported indicators, and its numerator may not exceed
   its denominator (they are % rates). ``target`` may not be negative.
 * A unit may not change to a township or the county while the database holds data rows on it.
+* Text is stored alike by SQLite and PostgreSQL: a cell holding a control character (NUL,
+  tab, line break…) or broken text (lone surrogates), or longer than its database column's
+  ``String(n)``, is refused on its row instead of by one database only, for the whole import.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ def validate(
 ) -> dict[str, pd.DataFrame]:
     """Check an import against itself and the database behind ``conn``; return DB-ready frames.
 
-    Raises ``ImportFailed`` with every error found. Frames hold the interchange columns;
+    Raises ``ImportFailed`` with every error found. Frames hold the interchange columns (and
+    come back indexed by each row's spreadsheet number);
     values may be strings or already typed. ``labels`` name the tables in errors
     (``spec.default_label``).
     """
@@ -70,7 +74,7 @@ def validate(
 
 
 def _db_frame(t: Table) -> pd.DataFrame:
-    """The table's parsed columns as the database takes them."""
+    """The table's parsed columns as the database takes them, indexed by spreadsheet row."""
     out: dict[str, pd.Series | np.ndarray] = {}
     for c in SPEC[t.name]:
         v = t.values[c.name]
@@ -86,4 +90,4 @@ def _db_frame(t: Table) -> pd.DataFrame:
             out[c.name] = v.astype("float64")
         else:
             out[c.name] = np.nan_to_num(v, nan=0).astype("int64")
-    return pd.DataFrame(out)
+    return pd.DataFrame(out).set_axis(pd.Index(t.rows, name="row"))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
 )
 
 metadata = MetaData()
@@ -164,3 +165,52 @@ DATA_TABLES = (
     targets,
     reported,
 )
+
+# Every import, target save and undo, refused ones too: when, which file (its name and
+# SHA-256), what it did (rows added and replaced per file, as JSON text) and the data version
+# it produced. Times are UTC; callers show them in the bureau's time (queries.store.clock).
+# Never a person-level value: counts, a file's name, a message code. ``result`` is running
+# while the import works (committed before it takes the write lock, so that a second import
+# can say who holds it), then imported, refused or undone; ``undo_kept`` says whether the
+# rows its undo needs are still stored (queries.ingest.undo keeps them for the last few).
+import_log = Table(
+    "import_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("file_name", String(255), nullable=False),
+    Column("file_hash", String(64), nullable=True),
+    Column("kind", String(8), nullable=False),  # import | targets | undo
+    Column("result", String(8), nullable=False),  # running | imported | refused | undone
+    Column("rows_added", Text, nullable=True),
+    Column("rows_replaced", Text, nullable=True),
+    Column("duration_s", Float, nullable=True),
+    Column("data_version", String(32), nullable=True),
+    Column("undo_of", Integer, nullable=True),  # an undo: the import it undid
+    Column("error_code", String(48), nullable=True),  # a refusal: its first message code
+    Column("error_count", Integer, nullable=True),
+    Column("undo_kept", SmallInteger, nullable=False, default=0),
+)
+
+
+def _undo_table(table: Table) -> Table:
+    """What undoing an import needs of one data table: the key of every row it added
+    (``action`` added, other columns NULL) and the stored version of every row it replaced
+    (``action`` replaced), keyed by the import's ``import_log.id``."""
+    key = [c.name for c in table.primary_key.columns]
+    return Table(
+        f"undo_{table.name}",
+        metadata,
+        Column("import_id", Integer, primary_key=True),
+        *[
+            Column(c.name, c.type, primary_key=c.name in key, nullable=c.name not in key)
+            for c in table.columns
+        ],
+        Column("action", String(8), nullable=False),
+    )
+
+
+UNDO_TABLES: dict[str, Table] = {t.name: _undo_table(t) for t in DATA_TABLES}
+# Tables about the data rather than data: left out when two states of a database are compared.
+BOOKKEEPING_TABLES = ("data_version", "import_log", *(t.name for t in UNDO_TABLES.values()))

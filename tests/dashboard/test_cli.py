@@ -132,3 +132,80 @@ def test_import_of_a_bad_file_names_file_row_column_and_changes_nothing(demo_db_
     assert "births.csv row 2, column unit_code" in first and "NOPE" in first
     assert "Traceback" not in out.stderr
     assert cli("indicators", "--year", "2025", "--db", demo_db_url).stdout == before
+
+
+def test_a_hundred_thousand_bad_rows_fit_on_a_screen(tmp_path, capsys, monkeypatch):
+    """Run as a script would, through ``main``: the errors grouped, not one line a row."""
+    from dashboard import cli as command
+    from dashboard.runtime import logs
+    from tests.ingest.test_import import county, write
+
+    monkeypatch.setenv(logs.LOG_DIR_ENV, str(tmp_path / "logs"))
+    try:
+        url = f"sqlite:///{tmp_path}/cli.sqlite"
+        assert command.main(["import", str(write(tmp_path / "base", county())), "--db", url]) == 0
+        header = "birth_id,unit_code,birth_date,sex,birth_order,in_policy,registered,resident\n"
+        rows = "".join(f"X{i},V1,2024-02-3{i % 10},F,1,1,1,1\n" for i in range(100_000))  # 30, 31 ... 39 Feb
+        (tmp_path / "bad").mkdir()
+        (tmp_path / "bad" / "births.csv").write_text(header + rows, encoding="utf-8")
+        capsys.readouterr()
+
+        assert command.main(["import", str(tmp_path / "bad"), "--db", url]) == 2
+        err = capsys.readouterr().err
+        lines = err.splitlines()
+        assert 2 <= len(lines) <= 40, err[:2000]
+        assert lines[0] == (
+            "error: births.csv row 2, column birth_date: '2024-02-30' is not a date; dates are written year first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日 "
+            "(and 99,999 more errors)"
+        )
+        assert lines[1] == (
+            "  births.csv, column birth_date: is not a date; dates are written year first: YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日 — 100,000× (rows 2, 3, 4, 5, 6 …); "
+            "first value '2024-02-30'"
+        )
+    finally:
+        monkeypatch.undo()
+        logs.setup()  # back to the default log file, for the tests that follow
+
+
+def test_dry_run_prints_the_effect_then_import_history_and_undo(tmp_path):
+    from tests.ingest.test_effect import changed_county, table_hashes
+    from tests.ingest.test_import import county, write
+
+    db = f"sqlite:///{tmp_path}/cli.sqlite"
+    base, more = write(tmp_path / "base", county()), write(tmp_path / "more", changed_county())
+    assert cli("import", str(base), "--db", db).returncode == 0
+    engine = make_engine(db)
+    before = table_hashes(engine)
+
+    out = cli("import", str(more), "--db", db, "--dry-run")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["file", "year", "added", "replaced", "unchanged"]
+    assert "births.csv 2025 1 0 1" in [" ".join(line.split()) for line in lines]
+    assert " ".join(lines[-2].split()) == "total 2 4 29"
+    assert lines[-1] == "dry run: nothing was written"
+    assert table_hashes(engine) == before
+
+    out = cli("import", str(more), "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "added 2, replaced 4, unchanged 29"
+    out = cli("undo", "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("undid import #2 of more: deleted units.csv 1, births.csv 1; restored ")
+    assert table_hashes(engine, bookkeeping=False) == {
+        k: v
+        for k, v in before.items()
+        if k not in ("data_version", "import_log", *[t for t in before if t.startswith("undo_")])
+    }
+    history = cli("history", "--db", db).stdout.splitlines()
+    assert [line.split()[3:5] for line in history[1:]] == [
+        ["undo", "undone"],
+        ["import", "undone"],
+        ["import", "imported"],
+    ]
+    assert history[1].endswith("more (undid #2)")
+    out = cli("undo", "--db", db)
+    assert out.returncode == 0  # the first import, now the latest not undone
+    out = cli("undo", "--db", db)
+    assert out.returncode == 2 and out.stderr == "error: undo: there is no import to undo\n"
+    engine.dispose()

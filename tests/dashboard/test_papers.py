@@ -293,6 +293,21 @@ def test_provisional_papers_without_boundaries(demo_url, tmp_path):
     assert "暂定" in wb["乡镇（街道）"].oddHeader.center.text
 
 
+def test_papers_say_in_chinese_why_a_boundary_file_gives_no_map(demo_url, tmp_path, monkeypatch):
+    from dashboard.papers.make import default_boundaries
+
+    broken = tmp_path / "村界.zip"
+    broken.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip: no Shapefile inside
+    monkeypatch.setenv("POPDASH_BOUNDARIES", str(broken))
+    with make_engine(demo_url).connect() as conn:
+        boundaries, why = default_boundaries(conn)
+    assert boundaries is None
+    assert (
+        why
+        == "地图无法显示：边界文件 村界.zip：无法作为 GeoJSON、GeoPackage 或 Shapefile 读取，文件可能已损坏。其他页面不受影响。"
+    )
+
+
 def test_map_outlines_high_and_low_units_from_village_boundaries_alone(demo_url):
     """Half a year in, the demo county has significantly high and low villages; boundaries
     of villages only (no township shapes) still give the township panel, from their union."""

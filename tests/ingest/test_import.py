@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text
 
-from queries.ingest import load as importer
+from queries.ingest import effect as effects
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.load import ImportReport, import_frames, import_path
 from queries.ingest.read import read_source
-from queries.store.schema import DATA_TABLES, births, metadata, unit_ancestors, units
+from queries.store.schema import BOOKKEEPING_TABLES, DATA_TABLES, births, metadata, unit_ancestors, units
 
 TODAY = date(2025, 6, 30)
 
@@ -143,7 +143,7 @@ def dump(engine) -> dict[str, list[tuple]]:
         return {
             t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
             for t in metadata.sorted_tables
-            if t.name != "data_version"  # a new version with every import, by design
+            if t.name not in BOOKKEEPING_TABLES  # a new version and history row with every import
         }
 
 
@@ -331,7 +331,8 @@ def test_blank_rows_are_skipped_and_rows_numbered_as_shown(engine, tmp_path):
     (folder / "births.csv").write_text("\n".join(text) + "\n")
     exc = fail(engine, folder)
     assert [str(e) for e in exc.errors] == [
-        "births.csv row 5, column birth_date: '2025-01-32' is not a YYYY-MM-DD date"
+        "births.csv row 5, column birth_date: '2025-01-32' is not a date; dates are written year first: "
+        "YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日"
     ]
 
 
@@ -410,7 +411,7 @@ def test_duplicate_population_key(engine, base, tmp_path):
 
 def test_unparseable_date(engine, base, tmp_path):
     exc = bad_case(tmp_path, base, engine, lambda d: d["births"][2].update(birth_date="2025-13-01"))
-    assert str(exc.errors[0]) == "births.csv row 4, column birth_date: '2025-13-01' is not a YYYY-MM-DD date"
+    assert str(exc.errors[0]).startswith("births.csv row 4, column birth_date: '2025-13-01' is not a date;")
     assert str(exc) == str(exc.errors[0])
 
 
@@ -429,7 +430,7 @@ def test_future_year(engine, base, tmp_path):
 def test_departure_before_arrival(engine, base, tmp_path):
     exc = bad_case(tmp_path, base, engine, lambda d: d["migrants"][1].update(departure_date="2023-12-31"))
     assert_error(
-        exc, "migrants.csv row 3, column departure_date: ", "2023-12-31 is before arrival 2024-01-10"
+        exc, "migrants.csv row 3, column departure_date: ", "'2023-12-31' is before arrival 2024-01-10"
     )
 
 
@@ -490,7 +491,7 @@ def test_reported_takes_only_reported_indicators(engine, base, tmp_path):
 
 def test_reported_numerator_above_denominator(engine, base, tmp_path):
     exc = bad_case(tmp_path, base, engine, lambda d: d["reported"][1].update(numerator="60"))
-    assert_error(exc, "reported.csv row 3, column numerator: ", "60 is greater than denominator 50")
+    assert_error(exc, "reported.csv row 3, column numerator: ", "'60' is greater than denominator 50")
 
 
 def test_empty_required_value(engine, base, tmp_path):
@@ -572,7 +573,7 @@ def test_path_that_is_neither_folder_nor_workbook(engine, base, tmp_path):
     exc = fail(engine, tmp_path / "missing")
     assert "does not exist" in str(exc)
     exc = fail(engine, base / "births.csv")
-    assert "neither a folder of CSV files nor an .xlsx workbook" in str(exc)
+    assert "neither a folder of CSV files, a .zip of them nor an .xlsx workbook" in str(exc)
 
 
 def test_ragged_csv_row(engine, base, tmp_path):
@@ -591,9 +592,10 @@ def test_read_source_keeps_strings(base):
 
 
 def test_row_error_text():
-    e = RowError("births.csv", 7, "birth_date", "'2025-13-01' is not a YYYY-MM-DD date")
-    assert str(e) == "births.csv row 7, column birth_date: '2025-13-01' is not a YYYY-MM-DD date"
-    exc = ImportFailed([e, RowError("units.csv", None, "level", "missing column")])
+    e = RowError.of("births.csv", 7, "birth_date", "not_a_date", "2025-13-01")
+    assert str(e).startswith("births.csv row 7, column birth_date: '2025-13-01' is not a date;")
+    assert e.text("zh").startswith("births.csv 第 7 行，birth_date 列：“2025-13-01” 不是日期")
+    exc = ImportFailed([e, RowError.of("units.csv", None, "level", "missing_column")])
     assert str(exc) == str(e) + " (and 1 more error)"
     assert str(exc.errors[1]) == "units.csv, column level: missing column"
 
@@ -609,14 +611,14 @@ def test_unit_holding_stored_data_cannot_become_a_township(engine, base, tmp_pat
 def test_database_refusal_rolls_back_with_a_one_line_reason(engine, base, monkeypatch):
     import_path(engine, base, today=TODAY)
     before = dump(engine)
-    real = importer.upsert
+    real = effects.write
 
-    def refuse_births(conn, table, frame):
-        real(conn, table, frame)
-        if table.name == "births":
+    def refuse_births(conn, staged, changed, import_id):
+        real(conn, staged, changed, import_id)
+        if staged.table.name == "births":
             conn.execute(text("SELECT no_such_column FROM births"))
 
-    monkeypatch.setattr(importer, "upsert", refuse_births)
+    monkeypatch.setattr(effects, "write", refuse_births)
     data = county()
     data["units"][1]["name"] = "Renamed Town"
     with pytest.raises(ImportFailed) as info:
@@ -641,7 +643,8 @@ def test_xlsx_errors_name_the_sheet(engine, tmp_path):
     data["births"][1]["birth_date"] = "2024-02-30"
     exc = fail(engine, _workbook(tmp_path / "bad.xlsx", data))
     assert [str(e) for e in exc.errors] == [
-        "sheet births row 3, column birth_date: '2024-02-30' is not a YYYY-MM-DD date"
+        "sheet births row 3, column birth_date: '2024-02-30' is not a date; dates are written year first: "
+        "YYYY-MM-DD, YYYY-M-D, YYYY/M/D, YYYY.M.D or YYYY年M月D日"
     ]
     exc = fail(engine, _workbook(tmp_path / "extra.xlsx", county(), extra_sheet="notes"))
     assert_error(exc, "extra.xlsx sheet notes: ", "unknown sheet")

@@ -5,10 +5,12 @@ a click opens the unit, and a bad boundary file is a message, not a broken app."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -35,6 +37,8 @@ def db_url(app_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv("POPDASH_BOUNDARIES", raising=False)
     monkeypatch.delenv("POPDASH_BOUNDARY_CODE_COLUMN", raising=False)
     monkeypatch.delenv("POPDASH_TILE_URL", raising=False)
+    monkeypatch.delenv("POPDASH_TILE_CRS", raising=False)
+    monkeypatch.delenv("POPDASH_BOUNDARY_CRS", raising=False)
     yield app_env
 
 
@@ -148,12 +152,65 @@ def test_bad_boundary_file_is_a_message_and_the_app_goes_on(db_url, tmp_path, mo
     broken.write_text("{not json", encoding="utf-8")
     monkeypatch.setenv("POPDASH_BOUNDARIES", str(broken))
     at = open_map()
-    warnings = [w.value for w in at.warning]
-    assert any("boundary file cun.geojson: cannot be read" in w for w in warnings), warnings
+    assert [w.value for w in at.warning] == [
+        "地图无法显示：边界文件 cun.geojson：无法作为 GeoJSON、GeoPackage 或 Shapefile 读取，文件可能已损坏。"
+        "其他页面不受影响。"
+    ]
     assert not at.get("component_instance")
     at.switch_page(SCORECARD)
     at.run()
     assert not at.exception and at.title[0].value.startswith(t("page_scorecard"))
+
+
+def test_boundary_errors_in_the_pages_language(db_url, tmp_path, monkeypatch):
+    points = tmp_path / "村界.geojson"
+    points.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": COUNTY_CODE},
+                        "geometry": {"type": "Point", "coordinates": [119.5, 29.2]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("POPDASH_BOUNDARIES", str(points))
+    zh = [w.value for w in open_map().warning]
+    assert zh == [
+        "地图无法显示：边界文件 村界.geojson：没有面状图形，只有点；地图需要各单位的区域范围。其他页面不受影响。"
+    ]
+    en = [w.value for w in open_map(lang="en").warning]
+    assert en == [
+        "The map cannot be drawn: boundary file 村界.geojson: has no polygons, only Point; unit areas are "
+        "needed. The other pages work as usual."
+    ]
+    monkeypatch.delenv("POPDASH_BOUNDARIES")
+    monkeypatch.setenv("POPDASH_TILE_URL", "http://gis.intranet/tiles/{z}/{x}/{y}.png")
+    monkeypatch.setenv("POPDASH_TILE_CRS", "bd09")
+    zh = [w.value for w in open_map().warning]
+    assert len(zh) == 1 and zh[0].startswith(
+        "地图无法显示：设置 tile_crs 不能为 bd09：百度瓦片使用自有的投影和编号"
+    )
+    en = [w.value for w in open_map(lang="en").warning]
+    assert len(en) == 1 and en[0].startswith("The map cannot be drawn: tile_crs cannot be bd09: Baidu tiles")
+
+
+def test_shapes_sit_on_gcj02_tiles(db_url, monkeypatch):
+    """The demo's shapes are WGS84; on a GCJ-02 tile server they are sent moved by its offset."""
+    plain = map_args(open_map())["script"]
+    monkeypatch.setenv("POPDASH_TILE_URL", "http://gis.intranet/amap/{z}/{x}/{y}.png")
+    monkeypatch.setenv("POPDASH_TILE_CRS", "gcj02")
+    moved = map_args(open_map())["script"]
+    assert "gis.intranet/amap" in moved
+    first = r'"geometry":\{"type":"(?:Multi)?Polygon","coordinates":\[+(-?[\d.]+),(-?[\d.]+)'
+    (x0, y0), (x1, y1) = (tuple(map(float, re.search(first, s).groups())) for s in (plain, moved))
+    # 500-odd metres east-south-east near 29.2° N, 119.5° E, as GCJ-02 moves that part of China
+    assert 0.004 < x1 - x0 < 0.006 and -0.004 < y1 - y0 < -0.002
 
 
 def test_real_boundary_file_with_a_gap_is_reported(db_url, tmp_path, monkeypatch, engine_table):
@@ -179,6 +236,46 @@ def test_real_boundary_file_with_a_gap_is_reported(db_url, tmp_path, monkeypatch
     assert "⚠" in report.label and "cun.gpkg" in report.label and "CUN_DM" in report.label
     assert missing in list(report.dataframe[0].value[t("code")])
     assert f'"code":"{missing}"' not in map_args(at)["script"]
+
+
+def test_a_gcj02_file_with_the_156_prefix_lands_where_the_demo_is(db_url, tmp_path, monkeypatch):
+    """The demo's villages traced on a GCJ-02 web map, the county coded 156 + adcode, and
+    the townships padded to 12 digits: with boundary_crs = gcj02 the map is the demo's own."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.demo import demo_boundaries
+    from geo.gcj02 import transform_geometries, wgs84_to_gcj02
+    from queries.services.catalogue import units_frame
+
+    eng = make_engine(db_url)
+    try:
+        with eng.connect() as conn:
+            units = units_frame(conn)
+    finally:
+        eng.dispose()
+    villages = demo_boundaries(units)
+    towns = villages.dissolve("parent_code", as_index=False)
+    geoms = [*villages.geometry, *towns.geometry, shapely.union_all(villages.geometry.to_numpy())]
+    codes = [*villages["code"], *(c + "000" for c in towns["parent_code"]), "156" + COUNTY_CODE]
+    traced = transform_geometries(geoms, wgs84_to_gcj02)
+    path = tmp_path / "amap.geojson"
+    gpd.GeoDataFrame({"adcode": codes}, geometry=list(traced), crs="EPSG:4326").to_file(path)
+    demo_script = map_args(open_map())["script"]
+
+    monkeypatch.setenv("POPDASH_BOUNDARIES", str(path))
+    monkeypatch.setenv("POPDASH_BOUNDARY_CRS", "GCJ-02")
+    at = open_map()
+    report = at.expander[0]
+    assert "⚠" not in report.label and "amap.geojson" in report.label and "adcode" in report.label
+    assert "坐标按 gcj02 读取并转换为 WGS84。" in [c.value for c in report.caption]
+    number = re.compile(r"-?\d+\.\d+")
+    got = np.array(
+        [float(x) for x in number.findall(map_args(at)["script"].split("coordinates", 1)[1][:4000])]
+    )
+    want = np.array([float(x) for x in number.findall(demo_script.split("coordinates", 1)[1][:4000])])
+    assert len(got) > 50 and len(got) == len(want)
+    assert np.abs(got - want).max() <= 2e-5  # on the 5-decimal grid, the demo's own place
 
 
 def test_english_page(db_url):

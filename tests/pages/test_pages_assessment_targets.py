@@ -240,8 +240,16 @@ def test_targets_page_refuses_a_bad_template_with_its_rows(writable_url):
     at.run()
     assert at.error and at.error[0].value == t("tg_refused", n=1)
     errors = at.dataframe[0].value
-    assert errors[t("tg_row")].tolist() == [str(rows[(COUNTY_CODE, "knowledge_rate")])]
-    assert errors[t("tg_column")].tolist() == ["目标值"]
+    assert errors.to_dict("records") == [
+        {
+            t("ie_file"): "目标模板.xlsx",
+            t("ie_column"): "目标值",
+            t("ie_reason"): "不是数字",
+            t("ie_count"): 1,
+            t("ie_rows"): str(rows[(COUNTY_CODE, "knowledge_rate")]),
+            t("ie_value"): "九十八",
+        }
+    ]
     assert not [b for b in at.button if b.key == "tg_save"]
     assert _stored(writable_url) == before
 
