@@ -669,15 +669,6 @@ TEXT.update(
             "文件中的记录与数据库完全相同，导入不会改变任何数据。",
             "Every record of the file is already stored as it is; importing it would change nothing.",
         ),
-        "im_suspect": (
-            "{file}：将新增的 {added:,} 条记录中有 {count:,} 条与已有记录内容相同、只是编号不同（如第 {row} 行编号"
-            "“{new_id}”与已有的“{stored_id}”）。这通常是电子表格把编号前面的 0 去掉了：请从原系统重新导出，"
-            "或在表格中把编号列设为文本后再保存。",
-            "{file}: {count:,} of the {added:,} rows it would add match stored records in everything but their id "
-            "(e.g. row {row}, id '{new_id}' against the stored '{stored_id}'). A spreadsheet has probably dropped "
-            "the leading zeros of the ids: export again from the source system, or format the id column as text "
-            "before saving.",
-        ),
         "im_allow_duplicates": (
             "我确认这些是新的记录，仍然导入",
             "These are new records: import them anyway",
@@ -688,7 +679,6 @@ TEXT.update(
             "“{name}”已导入：新增 {added:,} 条，替换 {replaced:,} 条，用时 {seconds:,.0f} 秒。",
             "'{name}' imported: {added:,} rows added, {replaced:,} replaced, in {seconds:,.0f} s.",
         ),
-        "im_busy": ("{reason}", "{reason}"),
         "im_history": ("导入记录", "Import history"),
         "im_no_history": ("还没有导入记录。", "Nothing has been imported yet."),
         "im_when": ("时间", "When"),
@@ -702,6 +692,7 @@ TEXT.update(
         "im_result_imported": ("已导入", "imported"),
         "im_result_refused": ("被拒绝", "refused"),
         "im_result_undone": ("已撤销", "undone"),
+        "im_result_running": ("进行中", "running"),
         "im_undo_title": ("撤销最近一次导入", "Undo the latest import"),
         "im_undo_help": (
             "撤销 {when} 导入的“{name}”：删除它新增的 {added:,} 条记录，恢复它替换的 {replaced:,} 条记录，"

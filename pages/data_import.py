@@ -12,9 +12,10 @@ from dashboard.components.import_view import (
     effect_totals,
     history_frame,
     suspect_lines,
+    undo_text,
 )
 from dashboard.i18n import t
-from dashboard.runtime import data, imports, jobs, uploads
+from dashboard.runtime import data, imports, jobs
 
 f = current()
 lang = f.lang
@@ -31,7 +32,9 @@ if outcome.refused is not None:
 busy = imports.running()
 if busy is not None:
     key, label = busy
-    jobs.watch(key, lambda step: t(label, lang, name=imports.current_name(), step=data.step_label(step, lang)))
+    jobs.watch(
+        key, lambda step: t(label, lang, name=imports.current_name(), step=data.step_label(step, lang))
+    )
     st.caption(t("im_leave_ok", lang))
 
 generation = st.session_state.setdefault("im_generation", 0)
@@ -80,12 +83,13 @@ if history.empty:
     st.info(t("im_no_history", lang))
 else:
     st.dataframe(history_frame(history, lang), hide_index=True, key="im_history")
-    latest = imports.undoable(history)
+    latest = data.undo_candidate(f.db)
     if latest is not None and busy is None:
+        about = undo_text(latest, history)
         with st.expander(t("im_undo_title", lang)):
-            st.markdown(t("im_undo_help", lang, **latest))
+            st.markdown(t("im_undo_help", lang, **about))
             sure = st.checkbox(t("im_undo_confirm", lang), key="im_undo_sure")
             if st.button(t("im_undo", lang), disabled=not sure, key="im_undo"):
                 st.session_state.pop("im_undo_sure", None)
-                imports.undo(data.engine(lang), latest["name"])
+                imports.undo(data.engine(lang), about["name"])
                 st.rerun()

@@ -405,3 +405,14 @@ def import_history(db: Source) -> pd.DataFrame:
 
     with _engine(db.url).connect() as conn:
         return history(conn)
+
+
+def undo_candidate(db: Source):
+    """The import the undo button would undo (``queries.ingest.undo.candidate``), or None."""
+    from queries.ingest.undo import UndoRefused, candidate
+
+    with _engine(db.url).connect() as conn:
+        try:
+            return candidate(conn)
+        except UndoRefused:
+            return None

@@ -6,16 +6,17 @@ once, on the next run of the page, into what the page says (``Outcome``)."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from dashboard.components.import_view import effect_totals
 from dashboard.runtime import jobs, uploads
 from queries.ingest.errors import ImportFailed
-from queries.ingest.limits import max_upload_bytes
+from queries.ingest.limits import MB, Limits
 from queries.ingest.load import commit_plan, plan_import
 from queries.ingest.undo import undo_latest
 
@@ -45,7 +46,7 @@ def check_upload(name: str, size: int) -> tuple[str, dict] | None:
     """Why an upload is not even read (i18n key and values), or None."""
     if uploads.kind(name) is None:
         return "im_wrong_kind", {"name": name}
-    limit = max_upload_bytes()
+    limit = Limits.from_settings().file_mb * MB
     if size > limit:
         return "im_too_big", {"name": name, "mb": size / 2**20, "limit": limit / 2**20}
     return None
@@ -70,8 +71,16 @@ def commit(engine: Engine, allow_duplicates: bool) -> None:
     jobs.start(
         COMMIT_JOB,
         "import",
-        lambda job: commit_plan(engine, the_plan, allow_duplicates=allow_duplicates, progress=_progress(job)),
+        lambda job: _timed(
+            commit_plan, engine, the_plan, allow_duplicates=allow_duplicates, progress=_progress(job)
+        ),
     )
+
+
+def _timed(work, *args, **kwargs):
+    began = time.perf_counter()
+    result = work(*args, **kwargs)
+    return result, time.perf_counter() - began
 
 
 def undo(engine: Engine, name: str) -> None:
@@ -124,10 +133,18 @@ def collect() -> Outcome:
         elif committed.error is not None:
             raise committed.error
         else:
-            report = committed.result
-            totals = report.totals()
+            report, seconds = committed.result
+            totals = effect_totals(report.effect)
             st.session_state[_SAID] = Outcome(
-                flash=("im_done", {"name": name, "seconds": report.seconds, **totals})
+                flash=(
+                    "im_done",
+                    {
+                        "name": name,
+                        "seconds": seconds,
+                        "added": totals["added"],
+                        "replaced": totals["replaced"],
+                    },
+                )
             )
             drop()
     undone = jobs.pending(UNDO_JOB)
@@ -140,20 +157,6 @@ def collect() -> Outcome:
             st.session_state[_SAID] = Outcome(flash=("im_undone", {"name": name}))
     said = st.session_state.get(_SAID)
     return said if isinstance(said, Outcome) else Outcome()
-
-
-def undoable(history: pd.DataFrame) -> dict | None:
-    """The latest import if it can be undone: its name, time and rows, for the page's text."""
-    rows = history[history["undoable"]] if "undoable" in history else history.iloc[0:0]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return {
-        "name": str(row["file_name"]),
-        "when": pd.Timestamp(row["started_at"]).strftime("%Y-%m-%d %H:%M"),
-        "added": int(row["added"]),
-        "replaced": int(row["replaced"]),
-    }
 
 
 def upload_path() -> Path | None:

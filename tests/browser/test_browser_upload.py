@@ -78,6 +78,18 @@ def export_zip(folder: Path) -> Path:
     return archive
 
 
+def zipped(folder: Path, name: str, files: dict[str, str]) -> Path:
+    archive = folder / name
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, text in files.items():
+            zf.writestr(member, text.encode("utf-8"))
+    return archive
+
+
+def upload(page, archive: Path) -> None:
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(archive))
+
+
 def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
     shutil.copy(Path(demo_db_url.removeprefix("sqlite:///")), tmp_path / "demo.sqlite")
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
@@ -91,7 +103,19 @@ def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
         settle(page, t("page_import", "zh"))
         main = page.locator('[data-testid="stMain"]')
 
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(archive))
+        # A file with 120 dates written day first: refused, the errors grouped in Chinese.
+        frames = build_demo(**DEMO)
+        bad = frames["births"].head(120).copy()
+        bad["birth_date"] = pd.to_datetime(bad["birth_date"]).dt.strftime("%d/%m/%Y")
+        upload(page, zipped(tmp_path, "错误日期.zip", {"births.csv": bad.to_csv(index=False)}))
+        expect(main).to_contain_text(t("im_refused", "zh", name="错误日期.zip", n=120), timeout=60_000)
+        errors = grid_rows(page.locator('[data-testid="stDataFrame"]').first, t("ie_count", "zh"))
+        assert len(errors) == 1 and errors[0][t("ie_count", "zh")] == "120"
+        assert errors[0][t("ie_column", "zh")] == "birth_date"
+        assert errors[0][t("ie_reason", "zh")].startswith("不是日期；日期须年份在前")
+        assert births_count(url) == before_births
+
+        upload(page, archive)
         # Checking 40,000 rows takes seconds: the bar shows what is being done meanwhile.
         bar = page.locator('[data-testid="stProgress"]')
         expect(bar.first).to_be_visible(timeout=30_000)
@@ -103,7 +127,9 @@ def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
         births_2025 = by_file[("births.csv（出生）", "2025")]
         assert births_2025[t("im_added", "zh")] == str(NEW_BIRTHS)
         assert births_2025[t("im_replaced", "zh")] == "0"
-        assert all(r[t("im_added", "zh")] == "0" for k, r in by_file.items() if k != ("births.csv（出生）", "2025"))
+        assert all(
+            r[t("im_added", "zh")] == "0" for k, r in by_file.items() if k != ("births.csv（出生）", "2025")
+        )
         assert births_count(url) == before_births, "nothing is written before the user confirms"
         shoot(page, "import_preview")
 
@@ -115,9 +141,11 @@ def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
         assert history[0][t("im_file", "zh")] == "本月导出.zip"
         assert history[0][t("im_result", "zh")] == t("im_result_imported", "zh")
         assert history[0][t("im_added", "zh")] == str(NEW_BIRTHS)
-        page.set_viewport_size({"width": 390, "height": 900})
-        page.screenshot(path=str(SHOTS / "import_done_phone.png"), full_page=True)
-        page.set_viewport_size({"width": 1400, "height": 1000})
+        phone = browser.new_page(viewport={"width": 390, "height": 900}, locale="zh-CN")
+        phone.goto(f"{base}/import")
+        settle(phone, t("page_import", "zh"))
+        phone.screenshot(path=str(SHOTS / "import_history_phone.png"), full_page=True)
+        phone.close()
 
         page.get_by_text(t("im_undo_title", "zh")).click()
         page.get_by_text(t("im_undo_confirm", "zh")).click()
@@ -127,3 +155,18 @@ def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
         assert data_hash(url) == before_hash, "undo leaves the database exactly as it was"
         history = grid_rows(page.locator('[data-testid="stDataFrame"]').last, t("im_result", "zh"))
         assert t("im_result_undone", "zh") in [r[t("im_result", "zh")] for r in history]
+
+        # The same births under other ids, as a spreadsheet that mangled them would give:
+        # the page says so, and the import button waits for an explicit confirmation.
+        renamed = frames["births"].copy()
+        renamed["birth_id"] = "X" + renamed["birth_id"]
+        upload(page, zipped(tmp_path, "改号.zip", {"births.csv": renamed.to_csv(index=False)}))
+        expect(main).to_contain_text("只是编号不同", timeout=60_000)
+        go = page.get_by_role("button", name=t("im_confirm", "zh"))
+        expect(go).to_be_disabled()
+        page.get_by_text(t("im_allow_duplicates", "zh")).click()
+        expect(go).to_be_enabled()
+        page.get_by_role("button", name=t("im_cancel", "zh")).click()
+        expect(main).not_to_contain_text("只是编号不同", timeout=30_000)
+        no_error_box(page)
+        assert data_hash(url) == before_hash
