@@ -36,6 +36,7 @@ from queries.engine import registry
 from queries.engine.indicators import effective_targets
 from queries.formats.xlsx import XLSX_MIME, workbook, write_cell
 from queries.ingest.errors import ImportFailed, RowError
+from queries.ingest.limits import Limits
 from queries.ingest.load import ImportReport, import_frames
 from queries.ingest.validate import validate
 from queries.store import clock, data_version
@@ -255,6 +256,14 @@ def read_template(data: bytes, name: str = DEFAULT_LABEL) -> pd.DataFrame:
     """
     from openpyxl import load_workbook
 
+    # Sized before openpyxl unpacks anything: a zip bomb uploaded here grew the server past 540 MB.
+    limits = Limits.from_settings()
+    limits.check_size(name, len(data))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            limits.check_archive(name, archive)
+    except zipfile.BadZipFile as exc:
+        raise _fail(name, "not_a_workbook", reason=" ".join(str(exc).split())) from exc
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:

