@@ -25,7 +25,9 @@ st.caption(t("im_help", lang))
 outcome = imports.collect()  # what a job that ended since the last run left to say
 if outcome.flash:
     st.success(t(outcome.flash[0], lang, **outcome.flash[1]))
-if outcome.refused is not None:
+if outcome.refused is not None and outcome.whole:
+    st.error(outcome.refused.one_line(lang))
+elif outcome.refused is not None:
     st.error(t("im_refused", lang, name=outcome.refused_name, n=len(outcome.refused.errors)))
     st.dataframe(errors_frame(outcome.refused, lang), hide_index=True, key="im_errors")
 

@@ -15,10 +15,12 @@ from sqlalchemy import Engine
 
 from dashboard.components.import_view import effect_totals
 from dashboard.runtime import jobs, uploads
+from queries.ingest.doubling import DoublingSuspected
 from queries.ingest.errors import ImportFailed
 from queries.ingest.limits import MB, Limits
 from queries.ingest.load import commit_plan, plan_import
-from queries.ingest.undo import undo_latest
+from queries.ingest.lock import ImportBusy
+from queries.ingest.undo import UndoRefused, undo_latest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,12 @@ class Outcome:
     flash: tuple[str, dict] | None = None
     refused: ImportFailed | None = None
     refused_name: str = ""
+
+    @property
+    def whole(self) -> bool:
+        """Refused as a whole (another import running, nothing to undo, ids that look
+        doubled), not for its rows: one sentence, no table of errors."""
+        return isinstance(self.refused, (ImportBusy, UndoRefused, DoublingSuspected))
 
 
 def _progress(job: jobs.Job):
