@@ -15,10 +15,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, delete, insert, inspect, literal, select
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, literal, select
 
-from queries.analytics.build import DERIVED
+from queries.analytics.build import DERIVED, event_sources
 from queries.analytics.tables import DERIVED_TABLES, derived_state
+from queries.analytics.touched import Touched
+from queries.analytics.update import UPDATES
 from queries.store import data_version
 from queries.store.db import DatabaseError, first_line
 from queries.store.schema import metadata, units
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 VERSION = 5
 
 STEPS = tuple(d.table.name for d in DERIVED)
+# When an import's touch is updated rather than built whole: at most this share of the
+# events' time span back from the last event, and at most this many touched units.
+UPDATE_SHARE = 0.5
+UPDATE_UNITS = 5000
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, the step now running)
 
 
@@ -82,20 +88,60 @@ def rebuild(conn: Connection, progress: Progress | None = None) -> None:
     data_version.stamp(conn, "rebuild")
 
 
-def refresh(conn: Connection, progress: Progress | None = None) -> None:
-    """Populate every derived table anew and stamp the definition; call inside the importing
-    transaction, after the closure table. ``progress`` hears of each step as it starts."""
+def refresh(conn: Connection, progress: Progress | None = None, touched: Touched | None = None) -> None:
+    """Bring every derived table up to date and stamp the definition; call inside the
+    importing transaction, after the writes and the closure table. With ``touched`` (what
+    the import changed, ``touched.touched_by`` before its writes) only the rows it changes
+    are computed again, unless it reaches so far back that building whole is as cheap;
+    None builds every table anew. ``progress`` hears of each step as it starts."""
     started = time.perf_counter()
-    for table in DERIVED_TABLES:
-        conn.execute(delete(table))
+    if touched is not None and not worth_updating(conn, touched):
+        touched = None
+    if touched is None:
+        for table in DERIVED_TABLES:
+            conn.execute(delete(table))
+    else:
+        conn.execute(delete(derived_state))
     for done, derived in enumerate(DERIVED):
         if progress is not None:
             progress(done, len(STEPS), derived.table.name)
-        derived.populate(conn)
+        if touched is None:
+            derived.populate(conn)
+        else:
+            UPDATES[derived.table.name](conn, touched)
     conn.execute(insert(derived_state).values(name="analytics", signature=signature()))
     if progress is not None:
         progress(len(STEPS), len(STEPS), "")
-    log.info("derived tables rebuilt in %.1f s", time.perf_counter() - started)
+    how = "rebuilt" if touched is None else "updated"
+    log.info("derived tables %s in %.1f s", how, time.perf_counter() - started)
+
+
+def worth_updating(conn: Connection, touched: Touched) -> bool:
+    """Whether updating the derived tables from ``touched`` is cheaper than building them.
+
+    An update reads every event from the touched month on (the county's own rows sum all of
+    them), so it costs about the share of the events' time span from there to the last
+    event; past UPDATE_SHARE of it a full build is as cheap (docs/benchmarks.md, Import).
+    Too many touched units would also overflow the statements' bound parameters."""
+    if len(touched.units(*touched.tables)) > UPDATE_UNITS:
+        return False
+    since = touched.since(*touched.tables)
+    if since is None:
+        return True
+    first, last = _event_span(conn)
+    if first is None or last is None or last <= first:
+        return True
+    return (last - max(since, first)).days <= UPDATE_SHARE * (last - first).days
+
+
+def _event_span(conn: Connection):
+    """The first and last day of any event (through the date indexes)."""
+    firsts, lasts = [], []
+    for day, _unit, _adds, _condition in event_sources():
+        low, high = conn.execute(select(func.min(day), func.max(day))).one()
+        firsts += [low] if low is not None else []
+        lasts += [high] if high is not None else []
+    return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
 
 
 def ensure_schema(engine: Engine, progress: Progress | None = None) -> None:

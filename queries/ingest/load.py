@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from queries.analytics import lifecycle
 from queries.analytics.lifecycle import Progress, ensure_schema
+from queries.analytics.touched import touched_by
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.read import read_source
 from queries.ingest.spec import default_label
@@ -107,6 +108,8 @@ def import_frames(
             step(0, "validate")
             clean = validate(frames, conn, today, labels)
             step(1, "write")
+            # Read before the writes: what they replace decides what the refresh recomputes.
+            touched = touched_by(conn, clean)
             counts: dict[str, int] = {}
             for table in DATA_TABLES:
                 if table.name in clean:
@@ -117,8 +120,9 @@ def import_frames(
                 # on the demo county, benchmarks/trust_bench.py).
                 data_version.stamp(conn, "targets")
             else:
-                rebuild_ancestors(conn)
-                lifecycle.refresh(conn, rebuilding)
+                if touched is None:  # the unit tree may have changed
+                    rebuild_ancestors(conn)
+                lifecycle.refresh(conn, rebuilding, touched)
                 data_version.stamp(conn, "import")
     except ImportFailed as exc:
         log.warning("import from %s refused: %d errors, nothing written", label_all, len(exc.errors))
