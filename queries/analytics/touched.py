@@ -92,8 +92,13 @@ def touched_by(
     for table in EVENT_TABLES:
         new, old = changed[table.name]
         rows = [f for f in (new, old) if not f.empty]
-        if rows:
-            tables[table.name] = _event_touch(table, pd.concat(rows, ignore_index=True))
+        touch = None
+        if table is migrants:
+            touch = _migrants_touch(new, old)
+        elif rows:
+            touch = _event_touch(table, pd.concat(rows, ignore_index=True))
+        if touch is not None:
+            tables[table.name] = touch
     for table in YEAR_TABLES:
         rows = [f for f in changed[table.name] if not f.empty]
         if rows:
@@ -140,7 +145,7 @@ def _changed_rows(
         if name in key:
             continue
         a, b = both[name], both[f"{name}__stored"]
-        differs |= ~((a == b) | (a.isna() & b.isna()))
+        differs |= ~_same(a, b)
     old_keys = both.loc[differs & (both["_merge"] == "both"), key]
     old = stored.merge(old_keys, on=key) if not old_keys.empty else stored.iloc[:0]
     return frame[differs.to_numpy()], old
@@ -162,6 +167,36 @@ def _event_touch(table: Table, rows: pd.DataFrame) -> Touch:
     days = [rows[c.name].dropna() for c in table.columns if c.type.python_type is date]
     since = min(min(d) for d in days if len(d))
     return Touch(frozenset(rows["unit_code"]), since)
+
+
+def _migrants_touch(new: pd.DataFrame, old: pd.DataFrame) -> Touch | None:
+    """A migrant counts from its arrival (arrivals, departures and services all come on or
+    after it), but one who only leaves changes nothing before the day it leaves: the
+    common replacement, a departure filled in, touches that month, not the arrival's."""
+    if new.empty and old.empty:
+        return None
+    both = new.merge(old, on="migrant_id", how="outer", suffixes=("", "__old"), indicator=True)
+    paired = both["_merge"] == "both"
+    moved = ~paired
+    for name in ("unit_code", "direction", "arrival_date"):
+        moved |= both[name] != both[f"{name}__old"]
+    left = paired & ~moved & ~_same(both["departure_date"], both["departure_date__old"])
+    days = [
+        both.loc[moved, c].dropna()
+        for c in ("arrival_date", "departure_date", "arrival_date__old", "departure_date__old")
+    ]
+    days += [both.loc[left, c].dropna() for c in ("departure_date", "departure_date__old")]
+    present = [min(d) for d in days if len(d)]
+    if not present:
+        return None  # only what no derived table reads (the sex)
+    touched = both[moved | left]
+    return Touch(
+        frozenset(touched["unit_code"].dropna()) | frozenset(touched["unit_code__old"].dropna()), min(present)
+    )
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a == b) | (a.isna() & b.isna())
 
 
 def _services_touch(

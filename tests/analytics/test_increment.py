@@ -69,6 +69,7 @@ def records(village, max_size: int):
                 st.tuples(st.integers(0, 20), st.integers(0, 6), days, st.sampled_from(KINDS)),
                 max_size=max_size // 2,
             ),
+            leaves=st.lists(st.tuples(st.integers(0, 6), days), max_size=3),
             population=st.lists(
                 st.tuples(village, st.sampled_from([Y - 1, Y]), st.integers(0, 5000), st.integers(0, 300)),
                 max_size=4,
@@ -97,8 +98,9 @@ def histories(draw):
     return tree, first, increments, resend_units
 
 
-def frames_of(rec: dict, migrants_known: set[int]) -> dict[str, pd.DataFrame]:
-    """The importer's frames (typed values), last row winning where an id repeats."""
+def frames_of(rec: dict, known: dict[int, tuple]) -> dict[str, pd.DataFrame]:
+    """The importer's frames (typed values), last row winning where an id repeats;
+    ``known`` (the migrants stored, by number) is brought up to date."""
 
     def frame(rows, columns, key):
         out = pd.DataFrame(rows, columns=columns)
@@ -111,7 +113,14 @@ def frames_of(rec: dict, migrants_known: set[int]) -> dict[str, pd.DataFrame]:
         (f"m{k}", u, dr, "F", min(a, dep) if dep else a, max(a, dep) if dep else None)
         for k, u, a, dep, dr in rec["migrants"]
     ]
-    known = migrants_known | {k for k, *_ in rec["migrants"]}
+    arriving = {k for k, *_ in rec["migrants"]}
+    # a stored migrant who leaves: the same record with its departure filled in
+    for k, day in rec["leaves"]:
+        if k in known and k not in arriving:
+            u, dr, a, _dep = known[k]
+            migrants.append((f"m{k}", u, dr, "F", a, max(a, day)))
+    for mid, u, dr, _sex, a, dep in migrants:
+        known[int(mid[1:])] = (u, dr, a, dep)
     services = [(f"s{k}", f"m{m}", d, kind) for k, m, d, kind in rec["services"] if m in known]
     population = [(y, u, p, p, 0, 0, e) for u, y, p, e in rec["population"]]
     reported = [(y, u, code, min(a, b), max(a, b)) for u, y, code, a, b in rec["reported"]]
@@ -202,13 +211,12 @@ def test_an_updated_import_equals_a_full_build(engine, caplog, case):
         for table in reversed(metadata.sorted_tables):
             conn.execute(delete(table))
     unit_frame = pd.DataFrame(tree, columns=["code", "name", "level", "parent_code"])
-    known = {k for k, *_ in first["migrants"]}
-    import_frames(engine, {"units": unit_frame, **frames_of(first, set())}, today=TODAY)
+    known: dict[int, tuple] = {}
+    import_frames(engine, {"units": unit_frame, **frames_of(first, known)}, today=TODAY)
     # Every import is updated, however far back it reaches: the threshold is for speed only.
     with mock.patch.object(lifecycle, "UPDATE_SHARE", 1.0):
         for rec in increments:
             frames = frames_of(rec, known)
-            known |= {k for k, *_ in rec["migrants"]}
             if not frames:
                 continue
             if resend_units:
