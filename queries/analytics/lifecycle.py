@@ -17,13 +17,21 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, delete, func, insert, inspect, literal, select
 
-from queries.analytics.build import DERIVED, event_sources
+from queries.analytics.build import DERIVED
 from queries.analytics.tables import DERIVED_TABLES, derived_state
 from queries.analytics.touched import Touched
 from queries.analytics.update import UPDATES
 from queries.store import data_version
 from queries.store.db import DatabaseError, first_line
-from queries.store.schema import metadata, units
+from queries.store.schema import (
+    births,
+    deaths,
+    metadata,
+    migrant_services,
+    migrants,
+    prepregnancy_checks,
+    units,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ VERSION = 5
 
 STEPS = tuple(d.table.name for d in DERIVED)
 # When an import's touch is updated rather than built whole: at most this share of the
-# events' time span back from the last event, and at most this many touched units.
+# events dated from its first touched month on, and at most this many touched units.
 UPDATE_SHARE = 0.5
 UPDATE_UNITS = 5000
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, the step now running)
@@ -120,28 +128,29 @@ def worth_updating(conn: Connection, touched: Touched) -> bool:
     """Whether updating the derived tables from ``touched`` is cheaper than building them.
 
     An update reads every event from the touched month on (the county's own rows sum all of
-    them), so it costs about the share of the events' time span from there to the last
-    event; past UPDATE_SHARE of it a full build is as cheap (docs/benchmarks.md, Import).
+    them), so it costs about the share of the events dated from then; past UPDATE_SHARE of
+    them a full build is as cheap (docs/benchmarks.md, Import). Counted on the date indexes.
     Too many touched units would also overflow the statements' bound parameters."""
     if len(touched.units(*touched.tables)) > UPDATE_UNITS:
         return False
     since = touched.since(*touched.tables)
     if since is None:
         return True
-    first, last = _event_span(conn)
-    if first is None or last is None or last <= first:
-        return True
-    return (last - max(since, first)).days <= UPDATE_SHARE * (last - first).days
+    since = since.replace(day=1)
+    after = every = 0
+    for table, day in _RAW_DAYS:
+        every += conn.execute(select(func.count()).select_from(table)).scalar() or 0
+        after += conn.execute(select(func.count()).where(day >= since)).scalar() or 0
+    return after <= UPDATE_SHARE * every
 
 
-def _event_span(conn: Connection):
-    """The first and last day of any event (through the date indexes)."""
-    firsts, lasts = [], []
-    for day, _unit, _adds, _condition in event_sources():
-        low, high = conn.execute(select(func.min(day), func.max(day))).one()
-        firsts += [low] if low is not None else []
-        lasts += [high] if high is not None else []
-    return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
+_RAW_DAYS = (
+    (births, births.c.birth_date),
+    (deaths, deaths.c.death_date),
+    (prepregnancy_checks, prepregnancy_checks.c.check_date),
+    (migrants, migrants.c.arrival_date),
+    (migrant_services, migrant_services.c.service_date),
+)
 
 
 def ensure_schema(engine: Engine, progress: Progress | None = None) -> None:

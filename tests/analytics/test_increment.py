@@ -12,13 +12,14 @@ from unittest import mock
 import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 
 from queries.analytics import lifecycle
-from queries.analytics.tables import DERIVED_TABLES
+from queries.analytics.tables import DERIVED_TABLES, unit_months
+from queries.analytics.touched import Touched, touched_by
 from queries.engine import registry
 from queries.ingest.load import import_frames
-from queries.store.schema import metadata
+from queries.store.schema import births, metadata, migrant_services, migrants
 
 Y = 2024
 TODAY = date(2026, 1, 1)
@@ -226,3 +227,86 @@ def test_an_updated_import_equals_a_full_build(engine, caplog, case):
                 import_frames(engine, frames, today=TODAY)
             assert "derived tables updated" in caplog.text
             assert_same_as_full_build(engine)
+
+
+EMPTY = dict(deaths=[], checks=[], migrants=[], services=[], leaves=[], population=[], reported=[])
+
+
+def small_county(engine) -> pd.DataFrame:
+    """Two townships with a few months of every kind of record; returns the units."""
+    tree = [
+        ("C", "县", "county", None),
+        ("T0", "镇0", "township", "C"),
+        ("T0V0", "村0", "village", "T0"),
+        ("T0V1", "村1", "village", "T0"),
+        ("T1", "镇1", "township", "C"),
+        ("T1V0", "村2", "village", "T1"),
+    ]
+    rec = dict(
+        births=[
+            (k, ["T0V0", "T0V1", "T1V0"][k % 3], date(Y, 1 + k % 12, 1 + k), "MF"[k % 2], True, True)
+            for k in range(20)
+        ],
+        deaths=[(k, "T0V1", date(Y, 2 + k, 3), True) for k in range(5)],
+        checks=[(k, "T1V0", k % 3, date(Y, 1 + k, 9)) for k in range(8)],
+        migrants=[(k, ["T0V0", "T1V0"][k % 2], date(Y - 1, 5 + k, 1), None, "in") for k in range(5)],
+        services=[(k, k % 5, date(Y, 1 + k % 10, 15), KINDS[k % 2]) for k in range(12)],
+        leaves=[],
+        population=[("T0V0", Y - 1, 900, 40), ("T1V0", Y - 1, 700, 30)],
+        reported=[("T0V1", Y, registry.REPORTED_CODES[0], 30, 40)],
+    )
+    units = pd.DataFrame(tree, columns=["code", "name", "level", "parent_code"])
+    import_frames(engine, {"units": units, **frames_of(rec, {})}, today=TODAY)
+    return units
+
+
+def stored(conn, table, where) -> pd.DataFrame:
+    return pd.DataFrame(
+        conn.execute(select(*table.c).where(where)).all(), columns=[c.name for c in table.columns]
+    )
+
+
+def test_the_same_records_imported_again_touch_nothing(sqlite_engine):
+    small_county(sqlite_engine)
+    with sqlite_engine.connect() as conn:
+        frames = {t.name: stored(conn, t, literal(True)) for t in (births, migrants, migrant_services)}
+        assert touched_by(conn, frames) == Touched({})
+        frames["births"].loc[0, "birth_date"] = date(Y, 12, 30)  # one birth moved to December
+        touch = touched_by(conn, frames)
+    assert touch is not None and set(touch.tables) == {"births"}
+    assert touch.since("births") == date(Y, 1, 1) and touch.units("births") == {"T0V0"}
+
+
+def test_a_new_unit_rebuilds_the_closure_and_counts_its_records(sqlite_engine):
+    units = small_county(sqlite_engine)
+    new = pd.concat([units, pd.DataFrame([("T1V1", "村3", "village", "T1")], columns=units.columns)])
+    with sqlite_engine.connect() as conn:
+        assert touched_by(conn, {"units": new}) is None  # the tree changes: build whole
+    births_there = frames_of(dict(births=[(99, "T1V1", date(Y, 3, 3), "F", True, True)]) | EMPTY, {})
+    import_frames(sqlite_engine, {"units": new, **births_there}, today=TODAY)
+    with sqlite_engine.connect() as conn:
+        got = conn.execute(
+            select(unit_months.c.unit_code, unit_months.c.births_registered).where(
+                unit_months.c.month == Y * 100 + 3
+            )
+        ).all()
+    assert ("T1V1", 1) in got
+    assert_same_as_full_build(sqlite_engine)
+
+
+def test_deleted_records_update_the_derived_tables_as_a_full_build(engine):
+    """What undoing an import does: its records deleted, the touch read before."""
+    small_county(engine)
+    with engine.begin() as conn, mock.patch.object(lifecycle, "UPDATE_SHARE", 1.0):
+        gone = {
+            "births": stored(conn, births, births.c.birth_date >= date(Y, 6, 1)),
+            "migrant_services": stored(conn, migrant_services, migrant_services.c.migrant_id == "m1"),
+            "migrants": stored(conn, migrants, migrants.c.migrant_id == "m1"),
+        }
+        touch = touched_by(conn, {}, deleted=gone)
+        assert touch is not None and touch.units("migrant_services") == {"T1V0"}
+        conn.execute(delete(births).where(births.c.birth_date >= date(Y, 6, 1)))
+        conn.execute(delete(migrant_services).where(migrant_services.c.migrant_id == "m1"))
+        conn.execute(delete(migrants).where(migrants.c.migrant_id == "m1"))
+        lifecycle.refresh(conn, touched=touch)
+    assert_same_as_full_build(engine)
