@@ -258,9 +258,40 @@ def _share(frames: dict[str, pd.DataFrame], since: pd.Timestamp) -> float:
     return after / sum(len(frames[t]) for t in days)
 
 
+def _prepare(size: int, tmp: str, reach: str) -> None:
+    """Write the county's files, the month's increment and the corrections; print what
+    they hold as JSON. In a child of its own, so the parent stays small: a child inherits
+    its parent's peak memory in ``ru_maxrss``."""
+    from queries.demo.county import write_csv
+
+    base, month = _frames(size, BASE_UNTIL), _frames(size, MONTH_UNTIL)
+    increment, township = _increment(base, month)
+    write_csv(base, Path(tmp) / f"base{size}")
+    write_csv(increment, Path(tmp) / f"inc{size}")
+    villages = set(month["units"].loc[month["units"]["parent_code"] == township, "code"])
+    shares = {}
+    for months in [int(m) for m in reach.split(",") if m]:
+        since = (pd.Timestamp(BASE_UNTIL) - pd.DateOffset(months=months)).replace(day=1)
+        shares[months] = _share(base, since)
+        write_csv(_with_correction(increment, base, villages, months), Path(tmp) / f"reach{size}-{months}")
+    rows = ", ".join(f"{name} {len(f):,}" for name, f in increment.items())
+    print(json.dumps({"township": township, "rows": rows, "shares": shares}))
+
+
+def _child_json(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.import_bench", *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--child", nargs=3, metavar=("MODE", "URL", "FOLDER"), help=argparse.SUPPRESS)
+    ap.add_argument("--prepare", nargs=3, metavar=("SIZE", "TMP", "REACH"), help=argparse.SUPPRESS)
+    ap.add_argument("--compare", nargs=2, metavar=("URL", "URL"), help=argparse.SUPPRESS)
     ap.add_argument("--sizes", default="1,10")
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--reach", default="", help="months back for the correction runs, e.g. 1,12,24,36,48")
@@ -268,13 +299,17 @@ def main() -> int:
     if args.child:
         _child(*args.child)
         return 0
+    if args.prepare:
+        _prepare(int(args.prepare[0]), args.prepare[1], args.prepare[2])
+        return 0
+    if args.compare:
+        print(json.dumps({"same": _same(*args.compare)}))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from queries.demo.county import write_csv
     from tests.pg_server import running_postgres
 
     sizes = [int(s) for s in args.sizes.split(",")]
     engines = args.engines.split(",")
-    reach = [int(m) for m in args.reach.split(",") if m]
     lines: list[str] = []
     notes: list[str] = []
     reach_lines: list[str] = []
@@ -283,46 +318,38 @@ def main() -> int:
         running_postgres() if "postgresql" in engines else nullcontext(None) as pg_url,
     ):
         for size in sizes:
-            base, month = _frames(size, BASE_UNTIL), _frames(size, MONTH_UNTIL)
-            increment, township = _increment(base, month)
-            base_dir, inc_dir = Path(tmp) / f"base{size}", Path(tmp) / f"inc{size}"
-            write_csv(base, base_dir)
-            write_csv(increment, inc_dir)
-            rows = ", ".join(f"{name} {len(f):,}" for name, f in increment.items())
-            notes.append(f"{size}×: the increment is township {township}'s November: {rows}")
+            reach = args.reach if size == max(sizes) and "sqlite" in engines else ""
+            made = _child_json("--prepare", str(size), tmp, reach)
+            notes.append(f"{size}×: the increment is township {made['township']}'s November: {made['rows']}")
             log.info("%s", notes[-1])
             for name in engines:
                 dbs = _Databases(name, Path(tmp), pg_url)
                 url = dbs.fresh()
-                first = _import("update", url, base_dir)
+                first = _import("update", url, Path(tmp) / f"base{size}")
                 lines.append(_row(f"{size}× {name}: the county, first import", first))
                 log.info("%s", lines[-1])
-                results = {}
+                copies = {}
                 for mode in ("full", "update"):
-                    copy = dbs.copy(url)
-                    results[mode] = (copy, _import(mode, copy, inc_dir))
+                    copies[mode] = dbs.copy(url)
+                    result = _import(mode, copies[mode], Path(tmp) / f"inc{size}")
                     label = "before (built whole)" if mode == "full" else "after (updated)"
-                    lines.append(_row(f"{size}× {name}: one township's month, {label}", results[mode][1]))
+                    lines.append(_row(f"{size}× {name}: one township's month, {label}", result))
                     log.info("%s", lines[-1])
-                same = _same(results["full"][0], results["update"][0])
+                same = _child_json("--compare", copies["full"], copies["update"])["same"]
                 notes.append(f"{size}× {name}: derived tables after both equal: {'yes' if same else 'NO'}")
                 log.info("%s", notes[-1])
-                for copy, _result in results.values():
+                for copy in copies.values():
                     dbs.drop(copy)
-                if reach and size == max(sizes) and name == "sqlite":
-                    villages = set(month["units"].loc[month["units"]["parent_code"] == township, "code"])
-                    for months in reach:
-                        since = (pd.Timestamp(BASE_UNTIL) - pd.DateOffset(months=months)).replace(day=1)
-                        share = f"{_share(base, since):.0%}"
-                        folder = Path(tmp) / f"reach{months}"
-                        write_csv(_with_correction(increment, base, villages, months), folder)
+                if reach and name == "sqlite":
+                    for months, share in made["shares"].items():
                         for mode in ("full", "forced"):
                             copy = dbs.copy(url)
-                            r = _import(mode, copy, folder)
+                            r = _import(mode, copy, Path(tmp) / f"reach{size}-{months}")
                             dbs.drop(copy)
                             derived = sum(r["seconds"].get(s, 0.0) for s in STEPS[4:-1])
                             reach_lines.append(
-                                f"| {months} ({share}) | {mode} | {r['total']:.1f} s | {derived:.1f} s | {r['peak_mb']:.0f} MB |"
+                                f"| {months} ({share:.0%}) | {mode} | {r['total']:.1f} s | {derived:.1f} s | "
+                                f"{r['peak_mb']:.0f} MB |"
                             )
                             log.info("%s", reach_lines[-1])
                 dbs.drop(url)

@@ -168,8 +168,7 @@ def event_sources() -> list[tuple]:
 
 def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVENT_COLUMN_NAMES):
     """Event ``measures`` per village (and per ``key(day column)``, a month say, when
-    given), for events dated ``since`` … ``until`` when given (from ``since`` on when
-    ``until`` is None): a subquery with unit_code,
+    given), for events dated ``since`` … ``until`` when given: a subquery with unit_code,
     key and the measures. Each source is grouped on its own before the union, so the sorts
     stay narrow; sources that add nothing to ``measures`` are left out."""
     parts = []
@@ -184,7 +183,7 @@ def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVE
         if condition is not None:
             stmt = stmt.where(condition)
         if since is not None:
-            stmt = stmt.where(day >= since if until is None else day.between(since, until))
+            stmt = stmt.where(day.between(since, until))
         parts.append(stmt)
     return union_all(*parts).subquery()
 

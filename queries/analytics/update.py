@@ -51,6 +51,7 @@ from queries.store.schema import migrant_services, migrants, prepregnancy_checks
 # What feeds each table, by data table name.
 MONTHLY_SOURCES = ("births", "deaths", "prepregnancy_checks", "migrants", "migrant_services")
 SERVED_SOURCES = ("migrants", "migrant_services")
+LAST_DAY = date(9999, 12, 31)
 
 
 def _month(day: date) -> int:
@@ -92,7 +93,10 @@ def _served_migrants(conn: Connection, touched: Touched) -> None:
     year = year_of(ms.service_date)
     first = (
         select(ms.migrant_id, year.label("year"), func.min(ms.service_date).label("first"))
-        .where(ms.service_date >= date(since.year, 1, 1))
+        .where(
+            ms.service_date >= date(since.year, 1, 1),
+            ms.migrant_id.in_(select(m.migrant_id).where(m.unit_code.in_(sorted(touched_units)))),
+        )
         .group_by(ms.migrant_id, year)
         .subquery()
     )
@@ -159,7 +163,9 @@ def _unit_months(conn: Connection, touched: Touched) -> None:
     conn.execute(delete(unit_months).where(um.unit_code.in_(ancestors), um.month >= start))
     if not new:
         return
-    events = event_rows(month_key, since=first_day)
+    # Bounded on both sides: SQLite then takes the day indexes; from a lower bound alone it
+    # walked the migrants' unit index through every row (1.7 s against 0.1 s at 10x).
+    events = event_rows(month_key, since=first_day, until=LAST_DAY)
     rows = (
         select(
             events.c.unit_code,
