@@ -10,7 +10,8 @@ were updated from what an import touched (closure and every derived table built 
 and *after* (the public ``import_path`` as it is). Both copies must end with the same
 derived tables. ``--reach`` adds, at the largest size on SQLite, increments that also
 correct one of the township's births dated that many months back: how far back an update
-stays cheaper than a full build (``lifecycle.UPDATE_SHARE``).
+stays cheaper than a full build (``lifecycle.UPDATE_SHARE``), and the whole county's files
+through that month imported again (a bureau that exports everything every month).
 
 Every import runs in its own process: its peak memory is that process's ``ru_maxrss``.
 Steps: read (files to frames), validate, write (the upserts), touch (reading the rows the
@@ -274,6 +275,8 @@ def _prepare(size: int, tmp: str, reach: str) -> None:
         since = (pd.Timestamp(BASE_UNTIL) - pd.DateOffset(months=months)).replace(day=1)
         shares[months] = _share(base, since)
         write_csv(_with_correction(increment, base, villages, months), Path(tmp) / f"reach{size}-{months}")
+    if reach:  # the whole county through the month, as a bureau exporting everything again sends it
+        write_csv(month, Path(tmp) / f"all{size}")
     rows = ", ".join(f"{name} {len(f):,}" for name, f in increment.items())
     print(json.dumps({"township": township, "rows": rows, "shares": shares}))
 
@@ -341,6 +344,15 @@ def main() -> int:
                 for copy in copies.values():
                     dbs.drop(copy)
                 if reach and name == "sqlite":
+                    for mode in ("full", "update"):
+                        copy = dbs.copy(url)
+                        r = _import(mode, copy, Path(tmp) / f"all{size}")
+                        dbs.drop(copy)
+                        label = "before (built whole)" if mode == "full" else "after (updated)"
+                        lines.append(
+                            _row(f"{size}× {name}: the whole county again with November, {label}", r)
+                        )
+                        log.info("%s", lines[-1])
                     for months, share in made["shares"].items():
                         for mode in ("full", "forced"):
                             copy = dbs.copy(url)
