@@ -90,7 +90,7 @@ def _month_sqlite(element, compiler, **kw):
     return f"CAST(substr({day}, 1, 4) || substr({day}, 6, 2) AS INTEGER)"
 
 
-def _year(column):
+def year_of(column):
     return _Year(column)
 
 
@@ -99,14 +99,14 @@ def month_key(day):
     return _Month(day)
 
 
-def _later(a, b):
+def later(a, b):
     """The later of two dates (SQLite's max(a, b) is PostgreSQL's greatest: spell it out)."""
     return case((a < b, b), else_=a)
 
 
 def _first_checks(conn: Connection) -> None:
     pc = prepregnancy_checks.c
-    year = _year(pc.check_date)
+    year = year_of(pc.check_date)
     first = select(year, pc.unit_code, pc.couple_id, func.min(pc.check_date)).group_by(
         year, pc.unit_code, pc.couple_id
     )
@@ -115,19 +115,19 @@ def _first_checks(conn: Connection) -> None:
 
 def _served_migrants(conn: Connection) -> None:
     ms, m = migrant_services.c, migrants.c
-    year = _year(ms.service_date)
+    year = year_of(ms.service_date)
     first = (
         select(ms.migrant_id, year.label("year"), func.min(ms.service_date).label("first"))
         .group_by(ms.migrant_id, year)
         .subquery()
     )
     served = (
-        select(first.c.year, m.migrant_id, m.unit_code, _later(first.c.first, m.arrival_date))
+        select(first.c.year, m.migrant_id, m.unit_code, later(first.c.first, m.arrival_date))
         .join(first, first.c.migrant_id == m.migrant_id)
         .where(
             m.direction == "in",
-            _year(m.arrival_date) <= first.c.year,  # present in the year of the service
-            or_(m.departure_date.is_(None), _year(m.departure_date) >= first.c.year),
+            year_of(m.arrival_date) <= first.c.year,  # present in the year of the service
+            or_(m.departure_date.is_(None), year_of(m.departure_date) >= first.c.year),
         )
     )
     conn.execute(insert(served_migrants).from_select(["year", "migrant_id", "unit_code", "day"], served))
@@ -188,7 +188,7 @@ def event_rows(key=None, since=None, until=None, measures: tuple[str, ...] = EVE
     return union_all(*parts).subquery()
 
 
-def _up_the_tree(rows, keys: tuple[str, ...], sums: tuple[str, ...]):
+def up_the_tree(rows, keys: tuple[str, ...], sums: tuple[str, ...]):
     """Per-village ``rows`` summed over every unit's subtree through the closure table:
     unit_code (the unit whose subtree it is), the ``keys`` columns, then the ``sums``."""
     a = unit_ancestors.c
@@ -213,7 +213,7 @@ def _unit_months(conn: Connection) -> None:
         .group_by(events.c.unit_code, events.c.key)
         .subquery()
     )
-    per_month = _up_the_tree(rows, ("month",), EVENT_COLUMN_NAMES).cte("per_month")
+    per_month = up_the_tree(rows, ("month",), EVENT_COLUMN_NAMES).cte("per_month")
     # Every unit gets a row for every month with events anywhere, from its own first one
     # on, so that one month key (the root's last month up to a cut) finds every unit's
     # total by an equality join, where a sparse table needed a lookup per unit.
@@ -255,7 +255,7 @@ def _unit_service_months(conn: Connection) -> None:
     # in its year, and one join to the migrants: a second grouping for the firsts and a
     # second join took twice as long (23 s against 10 s for a 10x county).
     order = func.row_number().over(
-        partition_by=(ms.migrant_id, ms.service, _year(ms.service_date)), order_by=ms.service_date
+        partition_by=(ms.migrant_id, ms.service, year_of(ms.service_date)), order_by=ms.service_date
     )
     flagged = select(
         ms.migrant_id,
@@ -275,7 +275,7 @@ def _unit_service_months(conn: Connection) -> None:
         .group_by(m.unit_code, flagged.c.month, flagged.c.service)
         .subquery()
     )
-    summed = _up_the_tree(per_village, ("month", "service"), ("services", "migrants"))
+    summed = up_the_tree(per_village, ("month", "service"), ("services", "migrants"))
     conn.execute(
         insert(unit_service_months).from_select(
             ["unit_code", "month", "service", "services", "migrants"], summed
@@ -288,14 +288,20 @@ def _unit_years(conn: Connection) -> None:
     last (whose rates fall back to the last year's end), and reported figures for every
     reported year, summed up the tree. Each village chooses its population rule before the
     sums: the mean of the two year-ends when both exist, else whichever exists."""
+    for year in years_with_rows(conn):
+        rows = union_all(population_rows(year), reported_rows(year)).subquery()
+        rolled = up_the_tree(rows, (), YEAR_MEASURES).add_columns(literal(year))
+        conn.execute(insert(unit_years).from_select(["unit_code", *YEAR_MEASURES, "year"], rolled))
+
+
+def years_with_rows(conn: Connection) -> list[int]:
+    """The years ``unit_years`` has rows for: from the first population year through the
+    year after the last, and every reported year."""
     p, r = population.c, reported.c
     first, last = conn.execute(select(func.min(p.year), func.max(p.year))).one()
     years = set(range(first, last + 2)) if first is not None else set()
     years |= set(conn.execute(select(r.year).distinct()).scalars())
-    for year in sorted(years):
-        rows = union_all(_population_rows(year), _reported_rows(year)).subquery()
-        rolled = _up_the_tree(rows, (), YEAR_MEASURES).add_columns(literal(year))
-        conn.execute(insert(unit_years).from_select(["unit_code", *YEAR_MEASURES, "year"], rolled))
+    return sorted(years)
 
 
 def _year_row(unit_code, **values):
@@ -305,7 +311,7 @@ def _year_row(unit_code, **values):
     )
 
 
-def _population_rows(year: int):
+def population_rows(year: int):
     p = population.c
 
     def at(column, y):
@@ -343,7 +349,7 @@ def _population_rows(year: int):
     )
 
 
-def _reported_rows(year: int):
+def reported_rows(year: int):
     r = reported.c
     values = {}
     for code in REPORTED_CODES:

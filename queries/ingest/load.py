@@ -30,17 +30,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from queries.analytics import lifecycle
 from queries.analytics.lifecycle import Progress, ensure_schema
+from queries.analytics.touched import touched_by
 from queries.ingest import effect as effects
 from queries.ingest import history, lock, undo
 from queries.ingest.doubling import Doubling, DoublingSuspected, suspects
 from queries.ingest.effect import Touched
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.read import read_source
-from queries.ingest.refresh import refresh_after
 from queries.ingest.spec import default_label
 from queries.ingest.validate import validate
 from queries.store import clock, data_version
-from queries.store.db import DatabaseError, first_line
+from queries.store.db import DatabaseError, first_line, rebuild_ancestors
 from queries.store.schema import DATA_TABLES, UNDO_TABLES
 
 log = logging.getLogger(__name__)
@@ -267,6 +267,8 @@ def commit_plan(
             doubled = suspects(conn, staged, _added(found))
             if doubled and not allow_duplicates:
                 raise DoublingSuspected(doubled)
+            # Read before the writes: what they replace decides what the refresh recomputes.
+            touched = touched_by(conn, clean)
             undo.capture(conn, log_id, staged)
             before = undo.old_versions(conn, log_id, list(staged))
             for s in staged.values():
@@ -278,7 +280,9 @@ def commit_plan(
                 # on the demo county, benchmarks/trust_bench.py).
                 version = data_version.stamp(conn, "targets")
             else:
-                refresh_after(conn, changes, rebuilding)
+                if touched is None:  # the unit tree may have changed
+                    rebuild_ancestors(conn)
+                lifecycle.refresh(conn, rebuilding, touched)
                 version = data_version.stamp(conn, "import")
             totals = effects.totals(found)
             history.finish(
