@@ -58,7 +58,8 @@ class Doubling:
             self.file,
             None,
             ID_COLUMN[self.table],
-            "doubling_suspected",
+            # Leading zeros gone is a spreadsheet's doing; other new ids, a renumbering export's.
+            "doubling_suspected" if self.zeros else "doubling_renumbered",
             count=self.count,
             added=self.added,
             at=self.row,

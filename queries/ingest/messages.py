@@ -324,6 +324,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "请把编号列设为文本格式，或从原系统重新导出；如确属不同记录，仍可导入"
         "（命令行加 --allow-duplicates，或在导入页面确认）",
     ),
+    "doubling_renumbered": (
+        "{count:,} of the {added:,} rows it would add match records already stored under other ids "
+        "(e.g. row {at}: id '{new_id}', stored as '{stored_id}'): the same records seem to have been "
+        "given new ids, by a spreadsheet or an export that numbers them afresh. Export them again with "
+        "their ids from the source system; if these really are other records, import anyway "
+        "(--allow-duplicates on the command line, or confirm on the import page)",
+        "拟新增的 {added:,} 行中有 {count:,} 行与库中已有记录内容相同、只是编号不同"
+        "（例如第 {at} 行编号“{new_id}”，库中为“{stored_id}”）：这些记录似乎被重新编了号"
+        "（电子表格或重新编号的导出）。请从原系统带原编号重新导出；如确属不同记录，仍可导入"
+        "（命令行加 --allow-duplicates，或在导入页面确认）",
+    ),
     "import_busy": (
         "another import is running (started {started} from {source}); try again when it has finished",
         "另一项导入正在进行（{started} 开始，文件 {source}）；请等它完成后再试",

@@ -369,3 +369,17 @@ def test_a_second_import_is_refused_at_once_while_one_runs(engine, tmp_path):
     assert "error" not in outcome, outcome
     assert n_rows(engine, units) == 9  # the first import went through
     import_path(engine, second, today=TODAY)  # and once it has finished the second may run
+
+
+def test_records_renumbered_otherwise_are_told_apart_from_lost_zeros(engine, tmp_path):
+    frames = _numbered_demo()
+    write_csv(frames, tmp_path / "first")
+    import_path(engine, tmp_path / "first", today=UNTIL)
+    renamed = frames["births"].iloc[:30].copy()
+    renamed["birth_id"] = "X" + renamed["birth_id"].astype(str)
+    with pytest.raises(DoublingSuspected) as info:
+        import_frames(engine, {"births": renamed}, today=UNTIL)
+    first = info.value.errors[0]
+    assert first.code == "doubling_renumbered" and not info.value.suspects[0].zeros
+    assert "the same records seem to have been given new ids" in first.text("en")
+    assert "这些记录似乎被重新编了号" in first.text("zh")
