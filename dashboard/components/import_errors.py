@@ -10,7 +10,8 @@ from dashboard.i18n import t
 from queries.ingest.errors import ImportFailed
 from queries.ingest.messages import Lang, shown, where_text
 
-COLUMNS = ("ie_file", "ie_column", "ie_reason", "ie_count", "ie_rows", "ie_value")
+# The short columns first, the long reason after them: a phone shows what and how many.
+COLUMNS = ("ie_file", "ie_column", "ie_count", "ie_value", "ie_reason", "ie_rows")
 
 
 def errors_frame(exc: ImportFailed, lang: Lang) -> pd.DataFrame:

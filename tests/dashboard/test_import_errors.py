@@ -19,7 +19,7 @@ def _failed() -> ImportFailed:
 
 def test_the_table_groups_the_errors_in_chinese():
     frame = errors_frame(_failed(), "zh")
-    assert list(frame.columns) == ["文件", "列", "原因", "处数", "行号（前几处）", "首个错误值"]
+    assert list(frame.columns) == ["文件", "列", "处数", "首个错误值", "原因", "行号（前几处）"]
     assert frame.to_dict("records") == [
         {
             "文件": "工作表 births",
@@ -43,7 +43,7 @@ def test_the_table_groups_the_errors_in_chinese():
 def test_the_table_in_english():
     frame = errors_frame(_failed(), "en")
     assert list(frame.columns) == [
-        t(c, "en") for c in ("ie_file", "ie_column", "ie_reason", "ie_count", "ie_rows", "ie_value")
+        t(c, "en") for c in ("ie_file", "ie_column", "ie_count", "ie_value", "ie_reason", "ie_rows")
     ]
     first = frame.iloc[0]
     assert (first[t("ie_file", "en")], first[t("ie_reason", "en")]) == (
