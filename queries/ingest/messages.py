@@ -345,9 +345,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "undo_nothing": ("there is no import to undo", "没有可以撤销的导入"),
     "undo_targets_last": (
-        "the latest change is a target save ({source}, {started}); only an import can be undone, "
+        "the latest change is a change of targets ({source}, {started}); only an import can be undone, "
         "and only while nothing has changed after it",
-        "最近一次更改是保存目标（{source}，{started}）；只能撤销导入，且其后不能有其他更改",
+        "最近一次更改是目标的保存或删除（{source}，{started}）；只能撤销导入，且其后不能有其他更改",
     ),
     "undo_changed_since": (
         "the data changed after the latest import ({source}, {started}): targets deleted or the "

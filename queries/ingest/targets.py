@@ -32,9 +32,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, or_, select
 
+from queries.analytics.lifecycle import ensure_schema
 from queries.engine import registry
 from queries.engine.indicators import effective_targets
 from queries.formats.xlsx import XLSX_MIME, workbook, write_cell
+from queries.ingest import history, lock
 from queries.ingest.errors import ImportFailed, RowError
 from queries.ingest.limits import Limits
 from queries.ingest.load import ImportReport, import_frames
@@ -494,16 +496,30 @@ def own_targets(conn: Connection, root: str, year: int) -> pd.DataFrame:
 def delete_targets(engine: Engine, year: int, keys: list[tuple[str, str]]) -> int:
     """Delete the own targets (unit_code, indicator) of ``year``; returns how many were deleted.
 
-    The explicit way to remove a target: an empty template cell never does. One transaction.
+    The explicit way to remove a target: an empty template cell never does. One transaction,
+    under the import's write lock, recorded in the history like every other change.
     """
     if not keys:
         return 0
+    ensure_schema(engine)
+    started = clock.utc_now()
+    name = f"targets {int(year)}"
+    log_id = lock.register(engine, kind="deletion", file_name=name, file_hash=None, started_at=started)
     deleted = 0
-    with engine.begin() as conn:
+    with lock.writing(engine, name, log_id) as conn:
         for i in range(0, len(keys), 200):
             chunk = keys[i : i + 200]
             cond = or_(*(and_(targets.c.unit_code == u, targets.c.indicator == ind) for u, ind in chunk))
             result = conn.execute(delete(targets).where(targets.c.year == int(year), cond))
             deleted += result.rowcount or 0
-        data_version.stamp(conn, "targets")
+        version = data_version.stamp(conn, "targets")
+        history.finish(
+            conn,
+            log_id,
+            started_at=started,
+            result="imported",
+            added={},
+            replaced={"targets": deleted},
+            version=version,
+        )
     return deleted

@@ -181,7 +181,7 @@ import_log = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("file_name", String(255), nullable=False),
     Column("file_hash", String(64), nullable=True),
-    Column("kind", String(8), nullable=False),  # import | targets | undo
+    Column("kind", String(8), nullable=False),  # import | targets | deletion (of targets) | undo
     Column("result", String(8), nullable=False),  # running | imported | refused | undone
     Column("rows_added", Text, nullable=True),
     Column("rows_replaced", Text, nullable=True),

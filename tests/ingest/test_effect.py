@@ -312,12 +312,12 @@ def test_undo_only_while_nothing_changed_after_the_import(engine, tmp_path):
     delete_targets(engine, 2024, [("C", "birth_rate")])
     with pytest.raises(UndoRefused) as info:
         undo_latest(engine)
-    assert "the data changed after the latest import (base, " in str(info.value)
-    assert "已无法撤销" in info.value.errors[0].text("zh")
+    assert "the latest change is a change of targets (targets 2024, " in str(info.value)
+    assert "最近一次更改是目标的保存或删除" in info.value.errors[0].text("zh")
     import_frames(engine, {"targets": pd.DataFrame(county()["targets"])}, today=TODAY, kind="targets")
     with pytest.raises(UndoRefused) as info:
         undo_latest(engine)
-    assert "the latest change is a target save" in str(info.value)
+    assert "the latest change is a change of targets" in str(info.value)
 
 
 # --------------------------------------------------------------------------- one at a time

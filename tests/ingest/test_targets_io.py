@@ -313,6 +313,13 @@ def test_delete_is_explicit_and_exact(engine):
         if k[1:] not in {("V11", "prepregnancy_checks"), ("T1", "policy_compliance_rate")} or k[0] != Y
     }
     assert after == expected
+    # a change like any other: in the history, by kind and count, no unit named
+    from queries.ingest.history import history
+
+    with engine.connect() as conn:
+        latest = history(conn, limit=1).iloc[0]
+    assert (latest["kind"], latest["result"], latest["file_name"]) == ("deletion", "imported", f"targets {Y}")
+    assert latest["rows_replaced"] == {"targets": 2}
     assert delete_targets(engine, Y, []) == 0
 
 
