@@ -1,7 +1,8 @@
 """An .xlsx workbook as all-string frames, one a sheet: each cell as the text a person sees.
 
-Read with ``python-calamine`` (Rust), twelve times faster than openpyxl on the demo's
-LibreOffice workbook (1.6 s against 19.5 s). Calamine gives a cell's saved value only, so a
+Read with ``python-calamine`` (Rust), about seven times faster than openpyxl on the demo's
+LibreOffice workbook, the XML scan included (3.1–3.9 s against 21.7–29.1 s, docs/benchmarks.md,
+``benchmarks/workbook_bench.py``). Calamine gives a cell's saved value only, so a
 formula without one (the file was written by a program that did not compute it) and an
 error cell (``#DIV/0!``) would both read as empty: the sheet's XML is scanned for them,
 streaming, and they are refused naming the cell.
