@@ -223,10 +223,26 @@ def _unit_months(conn: Connection) -> None:
         .group_by(per_month.c.unit_code)
         .subquery()
     )
+    dense = dense_months(per_month, months, firsts)
+    running = select(
+        dense.c.unit_code,
+        dense.c.month,
+        *[
+            func.sum(dense.c[name]).over(partition_by=dense.c.unit_code, order_by=dense.c.month).label(name)
+            for name in EVENT_COLUMN_NAMES
+        ],
+    )
+    conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_COLUMN_NAMES], running))
+
+
+def dense_months(per_month, months, firsts):
+    """A row for every unit and every month of ``months`` from its ``first`` on: the
+    unit's events that month (``per_month``), zeros where it had none. The full build and
+    the update (``update.py``) fill ``unit_months`` from it."""
     grid = (
         select(firsts.c.unit_code, months.c.month).join(months, months.c.month >= firsts.c.first).subquery()
     )
-    dense = (
+    return (
         select(
             grid.c.unit_code,
             grid.c.month,
@@ -238,15 +254,6 @@ def _unit_months(conn: Connection) -> None:
         )
         .subquery()
     )
-    running = select(
-        dense.c.unit_code,
-        dense.c.month,
-        *[
-            func.sum(dense.c[name]).over(partition_by=dense.c.unit_code, order_by=dense.c.month).label(name)
-            for name in EVENT_COLUMN_NAMES
-        ],
-    )
-    conn.execute(insert(unit_months).from_select(["unit_code", "month", *EVENT_COLUMN_NAMES], running))
 
 
 def _unit_service_months(conn: Connection) -> None:

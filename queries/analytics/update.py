@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from queries.analytics.build import (
+    dense_months,
     event_rows,
     event_sources,
     later,
@@ -198,21 +199,7 @@ def _unit_months(conn: Connection, touched: Touched) -> None:
         .group_by(firsts.c.unit_code)
         .subquery()
     )
-    grid = (
-        select(starts.c.unit_code, months.c.month).join(months, months.c.month >= starts.c.first).subquery()
-    )
-    dense = (
-        select(
-            grid.c.unit_code,
-            grid.c.month,
-            *[func.coalesce(per_month.c[n], 0).label(n) for n in EVENT_COLUMN_NAMES],
-        )
-        .select_from(grid)
-        .outerjoin(
-            per_month, and_(per_month.c.unit_code == grid.c.unit_code, per_month.c.month == grid.c.month)
-        )
-        .subquery()
-    )
+    dense = dense_months(per_month, months, starts)
     running = (
         select(
             dense.c.unit_code,
