@@ -18,9 +18,10 @@ from dashboard.runtime import jobs, uploads
 from queries.ingest.doubling import DoublingSuspected
 from queries.ingest.errors import ImportFailed
 from queries.ingest.limits import MB, Limits
-from queries.ingest.load import commit_plan, plan_import
+from queries.ingest.load import commit_plan, file_hash, plan_import, record_refusal
 from queries.ingest.lock import ImportBusy
 from queries.ingest.undo import UndoRefused, undo_latest
+from queries.store import clock
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,19 @@ def plan(engine: Engine, name: str, data: bytes) -> None:
     jobs.start(
         PLAN_JOB,
         "plan import",
-        lambda job: plan_import(engine, path, file_name=name, progress=_progress(job)),
+        lambda job: _planned(engine, path, name, job),
     )
+
+
+def _planned(engine: Engine, path, name: str, job: jobs.Job):
+    """The plan; a file refused while planned is recorded in the history as refused (a
+    dry run of the command line records nothing, a clerk's upload does)."""
+    started = clock.utc_now()
+    try:
+        return plan_import(engine, path, file_name=name, progress=_progress(job))
+    except ImportFailed as exc:
+        record_refusal(engine, "import", name, file_hash(path), started, exc)
+        raise
 
 
 def commit(engine: Engine, allow_duplicates: bool) -> None:

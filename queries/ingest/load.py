@@ -198,7 +198,7 @@ def import_path(
         frames = read_source(path)
         digest = file_hash(path)
     except ImportFailed as exc:
-        _record_refusal(engine, "import", name, None, started, exc)
+        record_refusal(engine, "import", name, None, started, exc)
         raise
     plan = _unplanned(frames, source=str(path), file_name=name, file_hash=digest, today=today)
     return commit_plan(engine, plan, allow_duplicates=allow_duplicates, progress=progress)
@@ -337,10 +337,11 @@ def _counts_text(found: pd.DataFrame) -> str:
     )
 
 
-def _record_refusal(
+def record_refusal(
     engine: Engine, kind: str, name: str, digest: str | None, started, exc: ImportFailed
 ) -> None:
-    """A history row for an import refused before it could start (its file unreadable)."""
+    """A history row for an import refused before it could start (its file unreadable or
+    refused while planned: the import page records what a clerk uploaded and why it failed)."""
     try:
         ensure_schema(engine)
         log_id = lock.register(engine, kind=kind, file_name=name, file_hash=digest, started_at=started)

@@ -114,6 +114,11 @@ def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
         assert errors[0][t("ie_column", "zh")] == "birth_date"
         assert errors[0][t("ie_reason", "zh")].startswith("不是日期；日期须年份在前")
         assert births_count(url) == before_births
+        history = grid_rows(page.locator('[data-testid="stDataFrame"]').last, t("im_result", "zh"))
+        assert (history[0][t("im_file", "zh")], history[0][t("im_result", "zh")]) == (
+            "错误日期.zip",
+            t("im_result_refused", "zh"),
+        )
 
         upload(page, archive)
         # Checking 40,000 rows takes seconds: the bar shows what is being done meanwhile.
@@ -121,6 +126,9 @@ def test_upload_preview_confirm_and_undo(demo_db_url, tmp_path):
         expect(bar.first).to_be_visible(timeout=30_000)
         expect(main).to_contain_text("正在检查“本月导出.zip”")
         expect(main).to_contain_text(t("im_effect_title", "zh", name="本月导出.zip"), timeout=120_000)
+        # The refused file's table is gone once the run has ended: then the first table is the effect's.
+        expect(main).not_to_contain_text("有 120 处错误", timeout=30_000)
+        expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2, timeout=30_000)
         no_error_box(page)
         rows = grid_rows(page.locator('[data-testid="stDataFrame"]').first, t("im_added", "zh"))
         by_file = {(r[t("im_file", "zh")], r[t("year", "zh")]): r for r in rows}
