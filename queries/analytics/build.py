@@ -257,7 +257,7 @@ def dense_months(per_month, months, firsts):
 
 
 def _unit_service_months(conn: Connection) -> None:
-    ms, m = migrant_services.c, migrants.c
+    ms = migrant_services.c
     # One pass over the services, each flagged when it is its migrant's first of the kind
     # in its year, and one join to the migrants: a second grouping for the firsts and a
     # second join took twice as long (23 s against 10 s for a 10x county).
@@ -270,7 +270,19 @@ def _unit_service_months(conn: Connection) -> None:
         month_key(ms.service_date).label("month"),
         case((order == 1, 1), else_=0).label("first"),
     ).subquery()
-    per_village = (
+    summed = up_the_tree(services_per_village(flagged), ("month", "service"), ("services", "migrants"))
+    conn.execute(insert(unit_service_months).from_select(SERVICE_MONTH_COLUMNS, summed))
+
+
+SERVICE_MONTH_COLUMNS = ["unit_code", "month", "service", "services", "migrants"]
+
+
+def services_per_village(flagged):
+    """Services per migrant's village, month and kind, and how many were a migrant's first of
+    the kind that year, from ``flagged`` (migrant_id, service, month, first: 1 or 0). The full
+    build and the update (``update.py``) sum it up the tree."""
+    m = migrants.c
+    return (
         select(
             m.unit_code,
             flagged.c.month,
@@ -281,12 +293,6 @@ def _unit_service_months(conn: Connection) -> None:
         .join(migrants, m.migrant_id == flagged.c.migrant_id)
         .group_by(m.unit_code, flagged.c.month, flagged.c.service)
         .subquery()
-    )
-    summed = up_the_tree(per_village, ("month", "service"), ("services", "migrants"))
-    conn.execute(
-        insert(unit_service_months).from_select(
-            ["unit_code", "month", "service", "services", "migrants"], summed
-        )
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from queries.analytics.build import (
+    SERVICE_MONTH_COLUMNS,
     dense_months,
     event_rows,
     event_sources,
@@ -33,6 +34,7 @@ from queries.analytics.build import (
     month_key,
     population_rows,
     reported_rows,
+    services_per_village,
     up_the_tree,
     year_of,
     years_with_rows,
@@ -226,7 +228,7 @@ def _unit_service_months(conn: Connection, touched: Touched) -> None:
     touched_units, since = touched.units("migrant_services"), touched.since("migrant_services")
     if not touched_units or since is None:
         return
-    ms, m, usm = migrant_services.c, migrants.c, unit_service_months.c
+    ms, usm = migrant_services.c, unit_service_months.c
     first_day = since.replace(day=1)
     ancestors = _ancestors(touched_units)
     conn.execute(
@@ -256,26 +258,10 @@ def _unit_service_months(conn: Connection, touched: Touched) -> None:
         .where(ms.service_date >= first_day)
         .subquery()
     )
-    per_village = (
-        select(
-            m.unit_code,
-            flagged.c.month,
-            flagged.c.service,
-            func.count().label("services"),
-            func.sum(flagged.c.first).label("migrants"),
-        )
-        .join(migrants, m.migrant_id == flagged.c.migrant_id)
-        .group_by(m.unit_code, flagged.c.month, flagged.c.service)
-        .subquery()
-    )
-    summed = up_the_tree(per_village, ("month", "service"), ("services", "migrants")).where(
+    summed = up_the_tree(services_per_village(flagged), ("month", "service"), ("services", "migrants")).where(
         unit_ancestors.c.ancestor_code.in_(ancestors)
     )
-    conn.execute(
-        insert(unit_service_months).from_select(
-            ["unit_code", "month", "service", "services", "migrants"], summed
-        )
-    )
+    conn.execute(insert(unit_service_months).from_select(SERVICE_MONTH_COLUMNS, summed))
 
 
 def _unit_years(conn: Connection, touched: Touched) -> None:
