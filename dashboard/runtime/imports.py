@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -136,49 +135,43 @@ def collect() -> Outcome:
     """Take in the jobs that ended since the last run; what the page says stays until the
     next job starts."""
     name = current_name()
-    planned = jobs.pending(PLAN_JOB)
-    if planned is not None and planned.finished.is_set():
-        if isinstance(planned.error, ImportFailed):
-            st.session_state[_SAID] = Outcome(refused=planned.error, refused_name=name)
-            drop()
-        elif planned.error is not None:
-            drop()
-            raise planned.error
-        else:
-            st.session_state[_PLAN] = planned.result
-    committed = jobs.pending(COMMIT_JOB)
-    if committed is not None and committed.finished.is_set():
-        if isinstance(committed.error, ImportFailed):  # e.g. another import ran meanwhile: the plan stays
-            st.session_state[_SAID] = Outcome(refused=committed.error, refused_name=name)
-        elif committed.error is not None:
-            raise committed.error
-        else:
-            report, seconds = committed.result
-            totals = effect_totals(report.effect)
-            st.session_state[_SAID] = Outcome(
-                flash=(
-                    "im_done",
-                    {
-                        "name": name,
-                        "seconds": seconds,
-                        "added": totals["added"],
-                        "replaced": totals["replaced"],
-                    },
-                )
+
+    def said(flash: tuple[str, dict]) -> None:
+        st.session_state[_SAID] = Outcome(flash=flash)
+
+    def planned(plan) -> None:
+        st.session_state[_PLAN] = plan
+
+    def committed(result) -> None:
+        report, seconds = result
+        totals = effect_totals(report.effect)
+        said(
+            (
+                "im_done",
+                {"name": name, "seconds": seconds, "added": totals["added"], "replaced": totals["replaced"]},
             )
-            drop()
-    undone = jobs.pending(UNDO_JOB)
-    if undone is not None and undone.finished.is_set():
-        if isinstance(undone.error, ImportFailed):
-            st.session_state[_SAID] = Outcome(refused=undone.error, refused_name=name)
-        elif undone.error is not None:
-            raise undone.error
-        else:
-            st.session_state[_SAID] = Outcome(flash=("im_undone", {"name": name}))
-    said = st.session_state.get(_SAID)
-    return said if isinstance(said, Outcome) else Outcome()
+        )
+        drop()
+
+    # A refused plan drops its upload; a refused commit keeps the plan (another import may
+    # have run meanwhile: the user can confirm again).
+    _take(PLAN_JOB, name, planned, failed=drop)
+    _take(COMMIT_JOB, name, committed)
+    _take(UNDO_JOB, name, lambda _report: said(("im_undone", {"name": name})))
+    outcome = st.session_state.get(_SAID)
+    return outcome if isinstance(outcome, Outcome) else Outcome()
 
 
-def upload_path() -> Path | None:
-    path = st.session_state.get(_PATH)
-    return Path(path) if path else None
+def _take(key: str, name: str, succeeded, failed=lambda: None) -> None:
+    """The job under ``key`` if it has ended: its result to ``succeeded``, an import's
+    refusal kept for the page to show, any other error raised (after ``failed``)."""
+    job = jobs.pending(key)
+    if job is None or not job.finished.is_set():
+        return
+    if job.error is None:
+        succeeded(job.result)
+        return
+    failed()
+    if not isinstance(job.error, ImportFailed):
+        raise job.error
+    st.session_state[_SAID] = Outcome(refused=job.error, refused_name=name)
